@@ -1,0 +1,196 @@
+"""The `veracity` command line: verify claims, evaluate, build models, check data."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from veracity.config import Settings
+from veracity.db.dsn import redact_dsn
+from veracity.errors import VeracityError
+
+EXIT_USAGE = 2
+
+
+class _UsageParser(argparse.ArgumentParser):
+    """argparse that exits 2 with one line, as every other user error does."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"veracity: error: {message} (see `{self.prog} --help`)", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    base = Settings.from_env()
+    cache_dir = Path(args.cache_dir) if getattr(args, "cache_dir", None) else None
+    return base.with_overrides(
+        embedding_model=getattr(args, "embedding_model", None),
+        nli_model=getattr(args, "nli_model", None),
+        device=getattr(args, "device", None),
+        top_k=getattr(args, "top_k", None),
+        index=getattr(args, "index", None),
+        store=getattr(args, "store", None),
+        database_url=getattr(args, "database_url", None),
+        cache_dir=cache_dir,
+    )
+
+
+def _add_pipeline_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--embedding-model", help="model directory or hub id (default: shipped MiniLM)")
+    parser.add_argument("--nli-model", help="NLI cross-encoder directory or hub id (default: built by veracity)")
+    parser.add_argument("--device", choices=["cpu", "cuda"], help="where models run (default cpu)")
+    parser.add_argument("--top-k", type=int, help="evidence passages per claim (default 5)")
+    parser.add_argument("--index", choices=["exact", "ivfflat", "hnsw"], help="pgvector index (default hnsw)")
+    parser.add_argument("--store", choices=["pgvector", "numpy"], help="vector store (default pgvector)")
+    parser.add_argument("--database-url", help="PostgreSQL DSN; default VERACITY_DATABASE_URL or embedded")
+    parser.add_argument("--cache-dir", help="models, embeddings and embedded database (default ~/.cache/veracity)")
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from veracity.claims_io import ClaimInput, read_claims_file
+    from veracity.fsutil import atomic_writer
+    from veracity.pipeline.session import open_pipeline
+    from veracity.progress import progress_bar
+
+    if (args.claim is None) == (args.file is None):
+        raise VeracityError("give one claim as an argument or --file claims.jsonl, not both or neither")
+    if args.file is not None:
+        claims = read_claims_file(Path(args.file))
+    else:
+        if not args.claim.strip():
+            raise VeracityError("the claim is empty or whitespace; give a sentence to check")
+        claims = [ClaimInput(id="1", claim=args.claim)]
+    settings = _settings(args)
+    with open_pipeline(settings, show_progress=True) as verifier:
+        verdicts = verifier.verify_many(c.claim for c in claims)
+        rows = progress_bar(
+            zip(claims, verdicts, strict=True), enabled=len(claims) > 1, total=len(claims), desc="claims"
+        )
+        if args.output:
+            with atomic_writer(Path(args.output)) as out:
+                for claim, verdict in rows:
+                    out.write(json.dumps({"id": claim.id, **verdict.to_json()}) + "\n")
+        else:
+            for claim, verdict in rows:
+                print(json.dumps({"id": claim.id, **verdict.to_json()}), flush=True)
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from veracity.data import load_claims
+    from veracity.pipeline.evaluate import evaluate
+    from veracity.pipeline.session import open_pipeline
+
+    with open_pipeline(_settings(args), show_progress=True) as verifier:
+        report = evaluate(verifier, load_claims(), show_progress=True)
+    if args.json:
+        print(json.dumps(asdict(report), indent=2))
+    else:
+        print(f"claims: {report.claims}  verdict accuracy: {report.accuracy:.3f}", end="  ")
+        print(f"evidence recall@k: {report.evidence_recall:.3f}")
+        for verdict, acc in report.per_verdict.items():
+            print(f"  {verdict:<16} {acc:.3f}")
+        print(f"latency per claim: p50 {report.p50_ms:.1f} ms, p95 {report.p95_ms:.1f} ms")
+    return 0
+
+
+def _cmd_models_build(args: argparse.Namespace) -> int:
+    from veracity.pipeline.nli_training import build_default_nli
+
+    report = build_default_nli(_settings(args).cache_dir, force=args.force, show_progress=True)
+    state = f"built in {report.seconds:.0f} s" if report.built else "cached"
+    print(f"NLI model {state}: {report.path}")
+    print(
+        f"held-out accuracy {report.test_accuracy:.3f} on {report.test_pairs} pairs from template groups "
+        f"unseen in training ({report.train_pairs} training pairs; the project's own synthetic set)"
+    )
+    return 0
+
+
+def _cmd_data_check(args: argparse.Namespace) -> int:
+    from veracity.data import dataset_version, load_claims, load_corpus, load_nli_pairs, verify_checksums
+
+    verify_checksums()
+    print(
+        f"datasets v{dataset_version()} ok: {len(load_corpus())} passages, {len(load_claims())} claims, "
+        f"{len(load_nli_pairs())} NLI pairs; checksums match"
+    )
+    return 0
+
+
+def _cmd_db(args: argparse.Namespace) -> int:
+    from veracity.db.server import EmbeddedServer, embedded_status, stop_embedded
+
+    cache_dir = _settings(args).cache_dir
+    if args.db_command == "start":
+        print(EmbeddedServer(cache_dir, keep_running=True).start())
+    elif args.db_command == "stop":
+        print("stopped" if stop_embedded(cache_dir) else "not running")
+    else:
+        running, holders = embedded_status(cache_dir)
+        print(f"{'running' if running else 'not running'}; held by {len(holders)} live process(es)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _UsageParser(prog="veracity", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_UsageParser)
+
+    verify = commands.add_parser("verify", help="verify a claim, or a JSON-lines file of claims")
+    verify.add_argument("claim", nargs="?", help="the claim to verify")
+    verify.add_argument("--file", help='JSON-lines file, one {"claim": ..., "id": ...} per line')
+    verify.add_argument("--output", help="write JSON lines here (atomically) instead of stdout")
+    _add_pipeline_options(verify)
+    verify.set_defaults(handler=_cmd_verify)
+
+    evaluate = commands.add_parser("evaluate", help="verdict accuracy on the shipped claims")
+    evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    _add_pipeline_options(evaluate)
+    evaluate.set_defaults(handler=_cmd_evaluate)
+
+    models = commands.add_parser("models", help="build or inspect the default NLI model")
+    model_commands = models.add_subparsers(dest="models_command", required=True, parser_class=_UsageParser)
+    build = model_commands.add_parser("build", help="fine-tune the default NLI cross-encoder (cached)")
+    build.add_argument("--force", action="store_true", help="rebuild even if a cached model exists")
+    build.add_argument("--cache-dir", help="where models are cached (default ~/.cache/veracity)")
+    build.set_defaults(handler=_cmd_models_build)
+
+    data = commands.add_parser("data", help="check the shipped datasets")
+    data_commands = data.add_subparsers(dest="data_command", required=True, parser_class=_UsageParser)
+    check = data_commands.add_parser("check", help="verify checksums and counts")
+    check.set_defaults(handler=_cmd_data_check)
+    db = commands.add_parser("db", help="the embedded PostgreSQL: start, stop, status")
+    db.add_argument("db_command", choices=["start", "stop", "status"])
+    db.add_argument("--cache-dir", help="where the embedded server keeps its data (default ~/.cache/veracity)")
+    db.set_defaults(handler=_cmd_db)
+    return parser
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    # Turn SIGTERM into an exception so `finally` blocks stop the embedded server and drop schemas.
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; user errors become one line on stderr and exit code 2."""
+    args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return int(args.handler(args))
+    except VeracityError as exc:
+        print(f"veracity: error: {redact_dsn(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("veracity: interrupted; nothing partial was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

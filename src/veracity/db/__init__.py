@@ -1,0 +1,1 @@
+"""PostgreSQL access: the embedded server's lifecycle, connections and per-run schemas."""

@@ -1,0 +1,1 @@
+"""The system under test: embedding, NLI, vector stores and claim verification."""

@@ -1,0 +1,74 @@
+"""Sentence embedding with sentence-transformers: normalised float32 vectors, batched by length."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from veracity.config import DEFAULT_EMBEDDING_MODEL
+from veracity.flops import EncoderShape
+from veracity.models import device_or_error, hub_offline, load_error, resolve_model
+from veracity.textcheck import check_texts
+
+
+@dataclass(frozen=True)
+class EncodeResult:
+    """Embeddings plus what it took: tokens per text (after truncation) and how many were cut."""
+
+    vectors: np.ndarray
+    token_counts: np.ndarray
+    truncated: int
+
+
+class Embedder:
+    """A SentenceTransformer behind a small, typed interface."""
+
+    def __init__(self, model: str = DEFAULT_EMBEDDING_MODEL, *, device: str = "cpu", batch_size: int = 64) -> None:
+        hub_offline()
+        from sentence_transformers import SentenceTransformer
+
+        self.name = model
+        self.device = device_or_error(device)
+        self.batch_size = batch_size
+        path = resolve_model(model)
+        try:
+            self._model = SentenceTransformer(path, device=self.device)
+        except Exception as exc:  # ST raises OSError, ValueError or HF errors for a bad model
+            raise load_error(model, exc) from None
+        self._model.eval()
+        self.tokenizer = self._model.tokenizer
+        self.max_seq_length = int(self._model.max_seq_length)
+        self.dim = int(self._model.get_embedding_dimension())
+        self.shape = EncoderShape.from_config(self._model[0].auto_model.config)
+
+    def token_counts(self, texts: Sequence[str]) -> np.ndarray:
+        """Tokens each text would use, special tokens included, before truncation."""
+        encoded = self.tokenizer(list(texts), add_special_tokens=True, truncation=False, verbose=False)
+        return np.fromiter((len(ids) for ids in encoded["input_ids"]), dtype=np.int64, count=len(texts))
+
+    def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> EncodeResult:
+        """Embed `texts` (non-empty strings) into L2-normalised float32 rows, in input order."""
+        check_texts(texts, what="text")
+        counts = self.token_counts(texts)
+        truncated = int((counts > self.max_seq_length).sum())
+        import torch
+
+        with torch.inference_mode():
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=show_progress,
+            )
+        return EncodeResult(
+            vectors=np.ascontiguousarray(vectors, dtype=np.float32),
+            token_counts=np.minimum(counts, self.max_seq_length),
+            truncated=truncated,
+        )
+
+    def flops(self, token_counts: np.ndarray) -> int:
+        """Useful FLOPs of encoding texts with these (truncated) token counts."""
+        return self.shape.total_flops(token_counts.tolist())

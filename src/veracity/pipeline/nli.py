@@ -1,0 +1,108 @@
+"""NLI cross-encoder: entailment / neutral / contradiction probabilities for (premise, hypothesis) pairs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from veracity.data import NLI_LABELS
+from veracity.errors import ModelNotFoundError
+from veracity.flops import EncoderShape
+from veracity.models import device_or_error, hub_offline, load_error, resolve_model
+from veracity.progress import progress_bar
+from veracity.textcheck import check_texts
+
+MAX_PAIR_TOKENS = 256
+
+
+@dataclass(frozen=True)
+class NliResult:
+    """Probabilities in `NLI_LABELS` order, one row per pair, plus tokens used and pairs truncated."""
+
+    probs: np.ndarray
+    token_counts: np.ndarray
+    truncated: int
+
+    def labels(self) -> list[str]:
+        """The most probable label of each pair."""
+        return [NLI_LABELS[i] for i in self.probs.argmax(axis=1)]
+
+
+def label_permutation(id2label: dict[int, str]) -> list[int]:
+    """Model output index for each of our labels, matched by name (models order them differently)."""
+    names = {int(i): str(name).lower() for i, name in id2label.items()}
+    order = []
+    for ours in NLI_LABELS:
+        matches = [i for i, name in names.items() if name.startswith(ours[:7])]
+        if len(matches) != 1:
+            raise ModelNotFoundError(
+                f"the NLI model's labels {sorted(names.values())} do not name {ours!r} exactly once; "
+                "use a 3-way NLI cross-encoder (entailment, neutral, contradiction)"
+            )
+        order.append(matches[0])
+    return order
+
+
+class NliModel:
+    """A sequence-classification cross-encoder run in length-sorted batches."""
+
+    def __init__(self, model: str, *, device: str = "cpu", batch_size: int = 16) -> None:
+        hub_offline()
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        self.name = model
+        self.device = device_or_error(device)
+        self.batch_size = batch_size
+        path = resolve_model(model)
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(path)
+            self._model = AutoModelForSequenceClassification.from_pretrained(path)
+        except Exception as exc:  # transformers raises OSError/ValueError/HF errors for a bad model
+            raise load_error(model, exc) from None
+        self._model.to(self.device).eval()
+        self._order = label_permutation(self._model.config.id2label)
+        self.max_length = min(MAX_PAIR_TOKENS, int(getattr(self.tokenizer, "model_max_length", MAX_PAIR_TOKENS)))
+        self.shape = EncoderShape.from_config(self._model.config)
+        self.path = Path(path) if Path(path).exists() else None
+
+    def predict(
+        self,
+        pairs: Sequence[tuple[str, str]],
+        *,
+        sort_by_length: bool = True,
+        show_progress: bool = False,
+    ) -> NliResult:
+        """Classify (premise, hypothesis) pairs; sorting by length cuts padding, order is restored."""
+        premises = [p for p, _ in pairs]
+        hypotheses = [h for _, h in pairs]
+        check_texts(premises, what="premise")
+        check_texts(hypotheses, what="hypothesis")
+        import torch
+
+        encoded = self.tokenizer(premises, hypotheses, truncation=False, verbose=False)
+        full = np.fromiter((len(ids) for ids in encoded["input_ids"]), dtype=np.int64, count=len(pairs))
+        truncated = int((full > self.max_length).sum())
+        order = np.argsort(-full, kind="stable") if sort_by_length else np.arange(len(pairs))
+        probs = np.empty((len(pairs), len(NLI_LABELS)), dtype=np.float32)
+        starts = range(0, len(pairs), self.batch_size)
+        with torch.inference_mode():
+            for start in progress_bar(starts, enabled=show_progress, desc="nli", unit="batch"):
+                idx = order[start : start + self.batch_size]
+                batch = self.tokenizer(
+                    [premises[i] for i in idx],
+                    [hypotheses[i] for i in idx],
+                    padding=True,
+                    truncation="longest_first" if truncated else False,
+                    max_length=self.max_length if truncated else None,
+                    return_tensors="pt",
+                ).to(self.device)
+                logits = self._model(**batch).logits.float()
+                probs[idx] = torch.softmax(logits, dim=-1)[:, self._order].cpu().numpy()
+        return NliResult(probs=probs, token_counts=np.minimum(full, self.max_length), truncated=truncated)
+
+    def flops(self, token_counts: np.ndarray) -> int:
+        """Useful FLOPs of classifying pairs with these (truncated) token counts."""
+        return self.shape.total_flops(token_counts.tolist())

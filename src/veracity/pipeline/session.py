@@ -1,0 +1,79 @@
+"""Assembles a ready Verifier from Settings: models, cached corpus embeddings, database and store."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from veracity.config import DEFAULT_NLI_MODEL, Settings
+from veracity.data import load_corpus
+from veracity.db.server import database
+from veracity.fsutil import atomic_writer, ensure_writable_dir
+from veracity.pipeline.embedding import Embedder
+from veracity.pipeline.nli import NliModel
+from veracity.pipeline.nli_training import build_default_nli
+from veracity.pipeline.store import ExactNumpyStore, IndexSpec, VectorStore
+from veracity.pipeline.verify import Verifier, corpus_fingerprint, embed_corpus
+
+
+def load_embedder(settings: Settings) -> Embedder:
+    return Embedder(settings.embedding_model, device=settings.device, batch_size=settings.embedding_batch_size)
+
+
+def load_nli(settings: Settings, *, show_progress: bool = False) -> NliModel:
+    """The configured NLI model; the default one is built (and cached) on first use."""
+    name = settings.nli_model
+    if name == DEFAULT_NLI_MODEL:
+        name = str(build_default_nli(settings.cache_dir, show_progress=show_progress).path)
+    return NliModel(name, device=settings.device, batch_size=settings.nli_batch_size)
+
+
+def cached_corpus_vectors(embedder: Embedder, cache_dir: Path, *, show_progress: bool = False) -> np.ndarray:
+    """Corpus embeddings from the cache, computed and saved atomically when missing."""
+    passages = load_corpus()
+    folder = ensure_writable_dir(cache_dir / "embeddings", "embedding cache")
+    path = folder / f"corpus-{corpus_fingerprint(embedder, passages)}.npy"
+    if path.is_file():
+        try:
+            vectors = np.load(path, allow_pickle=False)
+            if vectors.shape == (len(passages), embedder.dim):
+                return vectors
+        except (OSError, ValueError):
+            pass  # a damaged cache file is rebuilt below
+    vectors = embed_corpus(embedder, passages, show_progress=show_progress)
+    with atomic_writer(path, "wb") as handle:
+        np.save(handle, vectors, allow_pickle=False)
+    return vectors
+
+
+@contextlib.contextmanager
+def open_store(settings: Settings, vectors: np.ndarray, spec: IndexSpec | None = None) -> Iterator[VectorStore]:
+    """The corpus loaded into the configured store; its schema and server are cleaned up afterwards."""
+    ids = np.arange(len(vectors), dtype=np.int64)
+    if settings.store == "numpy":
+        store = ExactNumpyStore()
+        store.load(ids, vectors)
+        yield store
+        return
+    from veracity.pipeline.pgvector_store import PgVectorStore
+
+    spec = spec or IndexSpec(kind=settings.index)
+    with (
+        database(settings.database_url, settings.cache_dir) as target,
+        PgVectorStore(target.dsn, vectors.shape[1], spec) as store,
+    ):
+        store.load(ids, vectors)
+        yield store
+
+
+@contextlib.contextmanager
+def open_pipeline(settings: Settings, *, show_progress: bool = False) -> Iterator[Verifier]:
+    """A Verifier over the shipped corpus, ready to answer claims."""
+    embedder = load_embedder(settings)
+    nli = load_nli(settings, show_progress=show_progress)
+    vectors = cached_corpus_vectors(embedder, settings.cache_dir, show_progress=show_progress)
+    with open_store(settings, vectors) as store:
+        yield Verifier(embedder, nli, store, load_corpus(), top_k=settings.top_k)

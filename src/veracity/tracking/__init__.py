@@ -1,0 +1,1 @@
+"""What asv lacks: direction-aware regression detection, noise bands, reports, fingerprints, fan-out."""

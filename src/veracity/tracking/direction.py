@@ -1,0 +1,48 @@
+"""Which way is better for a benchmark, declared once beside it through its asv `unit`.
+
+asv stores a benchmark's `unit` in benchmarks.json and prints it on every graph axis, so the
+direction travels with the results and shows in the site without any other registry. Times,
+bytes and anything without the marker are lower-is-better, as asv assumes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+HIGHER_IS_BETTER_MARK = " (higher is better)"
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def unit_with_direction(unit: str, *, higher_is_better: bool) -> str:
+    """The unit string to give asv, e.g. `texts/s (higher is better)`."""
+    return unit + HIGHER_IS_BETTER_MARK if higher_is_better else unit
+
+
+def parse_unit(unit: str | None) -> tuple[str, bool]:
+    """Split an asv unit into (plain unit, higher_is_better)."""
+    unit = unit or ""
+    if unit.endswith(HIGHER_IS_BETTER_MARK):
+        return unit[: -len(HIGHER_IS_BETTER_MARK)], True
+    return unit, False
+
+
+def higher_is_better(unit: str) -> Callable[[F], F]:
+    """Decorator for `track_*` benchmarks whose value should rise (throughput, recall, accuracy)."""
+
+    def mark(benchmark: F) -> F:
+        benchmark.unit = unit_with_direction(unit, higher_is_better=True)  # type: ignore[attr-defined]
+        return benchmark
+
+    return mark
+
+
+def lower_is_better(unit: str) -> Callable[[F], F]:
+    """Decorator for `track_*` benchmarks whose value should fall (seconds, bytes, latency)."""
+
+    def mark(benchmark: F) -> F:
+        benchmark.unit = unit  # type: ignore[attr-defined]
+        return benchmark
+
+    return mark

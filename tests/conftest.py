@@ -1,0 +1,48 @@
+"""Shared fixtures: real models and the real embedded PostgreSQL, loaded once per test session."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from veracity.config import Settings, default_cache_dir
+
+
+@pytest.fixture(scope="session")
+def cache_dir() -> Path:
+    """The real cache, so the NLI model built once is reused by every later run."""
+    return default_cache_dir()
+
+
+@pytest.fixture(scope="session")
+def settings(cache_dir: Path) -> Settings:
+    return Settings(cache_dir=cache_dir)
+
+
+@pytest.fixture(scope="session")
+def embedder(settings: Settings):
+    from veracity.pipeline.session import load_embedder
+
+    return load_embedder(settings)
+
+
+@pytest.fixture(scope="session")
+def nli_model(settings: Settings):
+    from veracity.pipeline.session import load_nli
+
+    return load_nli(settings)
+
+
+@pytest.fixture(scope="session")
+def database_dsn(settings: Settings) -> Iterator[str]:
+    """A DSN for VERACITY_DATABASE_URL if set, else the embedded server, stopped at the end."""
+    from veracity.db.server import database
+
+    with database(os.environ.get("VERACITY_DATABASE_URL"), settings.cache_dir) as target:
+        yield target.dsn
