@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: help install test test-fast lint format bench evaluate verify clean
+.PHONY: help install test test-fast lint format bench evaluate verify calibrate regressions targets publish pr-bench clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,8 +32,29 @@ format: $(STAMP)  ## apply ruff fixes and formatting
 	$(BIN)/ruff check --fix src tests benchmarks
 	$(BIN)/ruff format src tests benchmarks
 
-bench: $(STAMP)  ## the main job: verify the shipped claims and print the report
+COMMITS ?= 5
+BENCH_ARGS ?=
+
+bench: $(STAMP)  ## the main job: asv over the last COMMITS commits (default 5), publish html/, report regressions
+	$(BIN)/veracity bench --commits $(COMMITS) $(BENCH_ARGS)
+
+evaluate: $(STAMP)  ## verdict accuracy and latency of the pipeline on the shipped claims
 	$(BIN)/veracity evaluate
+
+calibrate: $(STAMP)  ## A/A runs of HEAD -> benchmarks/noise.json (commit it)
+	$(BIN)/veracity calibrate --runs 5
+
+regressions: $(STAMP)  ## open regressions of the latest commit (exit 1 if any)
+	$(BIN)/veracity regressions
+
+targets: $(STAMP)  ## product targets on the latest commit
+	$(BIN)/veracity targets
+
+publish: $(STAMP)  ## html/ with direction-aware regressions and the targets page
+	$(BIN)/asv publish
+
+pr-bench: $(STAMP)  ## benchmark HEAD against BASE (default main), as CI does
+	PYTHON=$(BIN)/python scripts/pr_benchmarks.sh $(or $(BASE),main) HEAD
 
 verify: $(STAMP)  ## verify one claim: make verify CLAIM="..."
 	$(BIN)/veracity verify "$(CLAIM)"

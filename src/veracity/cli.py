@@ -13,6 +13,7 @@ from types import FrameType
 from veracity.config import Settings
 from veracity.db.dsn import redact_dsn
 from veracity.errors import VeracityError
+from veracity.tracking.cli import register as register_tracking_commands
 
 EXIT_USAGE = 2
 
@@ -139,6 +140,19 @@ def _cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from veracity.benchrun import BenchOptions, run_bench
+
+    options = BenchOptions(
+        commits=args.commits,
+        quick=args.quick,
+        bench=tuple(args.bench or ()),
+        config=Path(args.config),
+        publish=not args.no_publish,
+    )
+    return run_bench(options, _settings(args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _UsageParser(prog="veracity", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_UsageParser)
@@ -166,10 +180,20 @@ def build_parser() -> argparse.ArgumentParser:
     data_commands = data.add_subparsers(dest="data_command", required=True, parser_class=_UsageParser)
     check = data_commands.add_parser("check", help="verify checksums and counts")
     check.set_defaults(handler=_cmd_data_check)
+    bench = commands.add_parser("bench", help="the main job: asv over the last N commits, publish, report")
+    bench.add_argument("--commits", type=int, default=5, help="how many recent commits to measure (default 5)")
+    bench.add_argument("--quick", action="store_true", help="one sample per benchmark (asv --quick)")
+    bench.add_argument("--bench", action="append", help="only benchmarks matching this regex (repeatable)")
+    bench.add_argument("--config", default="asv.conf.json", help="asv configuration (default ./asv.conf.json)")
+    bench.add_argument("--no-publish", action="store_true", help="measure only; skip asv publish")
+    bench.add_argument("--cache-dir", help="models, embeddings and embedded database (default ~/.cache/veracity)")
+    bench.set_defaults(handler=_cmd_bench)
+
     db = commands.add_parser("db", help="the embedded PostgreSQL: start, stop, status")
     db.add_argument("db_command", choices=["start", "stop", "status"])
     db.add_argument("--cache-dir", help="where the embedded server keeps its data (default ~/.cache/veracity)")
     db.set_defaults(handler=_cmd_db)
+    register_tracking_commands(commands)
     return parser
 
 

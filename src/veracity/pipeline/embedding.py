@@ -27,12 +27,12 @@ class Embedder:
 
     def __init__(self, model: str = DEFAULT_EMBEDDING_MODEL, *, device: str = "cpu", batch_size: int = 64) -> None:
         hub_offline()
-        from sentence_transformers import SentenceTransformer
-
+        path = resolve_model(model)
         self.name = model
         self.device = device_or_error(device)
         self.batch_size = batch_size
-        path = resolve_model(model)
+        from sentence_transformers import SentenceTransformer
+
         try:
             self._model = SentenceTransformer(path, device=self.device)
         except Exception as exc:  # ST raises OSError, ValueError or HF errors for a bad model

@@ -51,12 +51,12 @@ class NliModel:
 
     def __init__(self, model: str, *, device: str = "cpu", batch_size: int = 16) -> None:
         hub_offline()
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
+        path = resolve_model(model)
         self.name = model
         self.device = device_or_error(device)
         self.batch_size = batch_size
-        path = resolve_model(model)
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(path)
             self._model = AutoModelForSequenceClassification.from_pretrained(path)

@@ -36,9 +36,9 @@ class TrainingConfig:
     """Hyper-parameters; part of the cache key."""
 
     seed: int = 1234
-    epochs: int = 4
+    epochs: int = 6
     batch_size: int = 16
-    learning_rate: float = 5e-5
+    learning_rate: float = 1e-4
     warmup_ratio: float = 0.1
     weight_decay: float = 0.01
     max_length: int = 128

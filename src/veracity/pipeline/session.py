@@ -13,10 +13,11 @@ from veracity.data import load_corpus
 from veracity.db.server import database
 from veracity.fsutil import atomic_writer, ensure_writable_dir
 from veracity.pipeline.embedding import Embedder
+from veracity.pipeline.evidence import EvidenceUnit, evidence_units
 from veracity.pipeline.nli import NliModel
 from veracity.pipeline.nli_training import build_default_nli
 from veracity.pipeline.store import ExactNumpyStore, IndexSpec, VectorStore
-from veracity.pipeline.verify import Verifier, corpus_fingerprint, embed_corpus
+from veracity.pipeline.verify import Verifier, corpus_fingerprint, embed_units
 
 
 def load_embedder(settings: Settings) -> Embedder:
@@ -31,19 +32,24 @@ def load_nli(settings: Settings, *, show_progress: bool = False) -> NliModel:
     return NliModel(name, device=settings.device, batch_size=settings.nli_batch_size)
 
 
+def corpus_units() -> list[EvidenceUnit]:
+    """The shipped corpus as evidence units (titled sentences)."""
+    return evidence_units(load_corpus())
+
+
 def cached_corpus_vectors(embedder: Embedder, cache_dir: Path, *, show_progress: bool = False) -> np.ndarray:
-    """Corpus embeddings from the cache, computed and saved atomically when missing."""
-    passages = load_corpus()
+    """Embeddings of every evidence unit from the cache, computed and saved atomically when missing."""
+    units = corpus_units()
     folder = ensure_writable_dir(cache_dir / "embeddings", "embedding cache")
-    path = folder / f"corpus-{corpus_fingerprint(embedder, passages)}.npy"
+    path = folder / f"corpus-{corpus_fingerprint(embedder, units)}.npy"
     if path.is_file():
         try:
             vectors = np.load(path, allow_pickle=False)
-            if vectors.shape == (len(passages), embedder.dim):
+            if vectors.shape == (len(units), embedder.dim):
                 return vectors
         except (OSError, ValueError):
             pass  # a damaged cache file is rebuilt below
-    vectors = embed_corpus(embedder, passages, show_progress=show_progress)
+    vectors = embed_units(embedder, units, show_progress=show_progress)
     with atomic_writer(path, "wb") as handle:
         np.save(handle, vectors, allow_pickle=False)
     return vectors
@@ -71,9 +77,18 @@ def open_store(settings: Settings, vectors: np.ndarray, spec: IndexSpec | None =
 
 @contextlib.contextmanager
 def open_pipeline(settings: Settings, *, show_progress: bool = False) -> Iterator[Verifier]:
-    """A Verifier over the shipped corpus, ready to answer claims."""
-    embedder = load_embedder(settings)
-    nli = load_nli(settings, show_progress=show_progress)
-    vectors = cached_corpus_vectors(embedder, settings.cache_dir, show_progress=show_progress)
-    with open_store(settings, vectors) as store:
-        yield Verifier(embedder, nli, store, load_corpus(), top_k=settings.top_k)
+    """A Verifier over the shipped corpus, ready to answer claims.
+
+    The cheap checks come first (cache directory, database), so a bad DSN or an unwritable cache
+    fails in a second rather than after the models have loaded.
+    """
+    ensure_writable_dir(settings.cache_dir, "cache")
+    with contextlib.ExitStack() as stack:
+        if settings.store == "pgvector":
+            target = stack.enter_context(database(settings.database_url, settings.cache_dir))
+            settings = settings.with_overrides(database_url=target.dsn)
+        embedder = load_embedder(settings)
+        nli = load_nli(settings, show_progress=show_progress)
+        vectors = cached_corpus_vectors(embedder, settings.cache_dir, show_progress=show_progress)
+        store = stack.enter_context(open_store(settings, vectors))
+        yield Verifier(embedder, nli, store, corpus_units(), top_k=settings.top_k)

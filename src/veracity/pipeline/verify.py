@@ -10,9 +10,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import psutil
 
-from veracity.data import Passage
 from veracity.errors import InputError
 from veracity.pipeline.embedding import Embedder
+from veracity.pipeline.evidence import EvidenceUnit
 from veracity.pipeline.nli import NliModel
 from veracity.pipeline.store import SearchHit, VectorStore
 
@@ -25,6 +25,7 @@ class EvidenceScore:
     """One retrieved passage and what the NLI model made of it against the claim."""
 
     passage_id: str
+    text: str
     retrieval_score: float
     entailment: float
     neutral: float
@@ -74,23 +75,23 @@ def decide(evidence: Sequence[EvidenceScore], threshold: float = DEFAULT_THRESHO
     return NOT_ENOUGH_INFO, 1.0 - max(best_entail, best_contra)
 
 
-def corpus_fingerprint(embedder: Embedder, passages: Sequence[Passage]) -> str:
-    """Key for cached corpus embeddings: the model and every passage's text."""
+def corpus_fingerprint(embedder: Embedder, units: Sequence[EvidenceUnit]) -> str:
+    """Key for cached corpus embeddings: the model and every evidence unit's text."""
     digest = hashlib.sha256(f"{embedder.name}|{embedder.max_seq_length}|{embedder.dim}".encode())
-    for passage in passages:
-        digest.update(passage.id.encode() + b"\0" + passage.text.encode() + b"\0")
+    for unit in units:
+        digest.update(unit.passage_id.encode() + b"\0" + unit.text.encode() + b"\0")
     return digest.hexdigest()[:20]
 
 
 class Verifier:
-    """The claim -> verdict pipeline over an evidence corpus already loaded into `store`."""
+    """The claim -> verdict pipeline over evidence units already loaded into `store` (row id = unit index)."""
 
     def __init__(
         self,
         embedder: Embedder,
         nli: NliModel,
         store: VectorStore,
-        passages: Sequence[Passage],
+        units: Sequence[EvidenceUnit],
         *,
         top_k: int = 5,
         threshold: float = DEFAULT_THRESHOLD,
@@ -98,7 +99,7 @@ class Verifier:
         self.embedder = embedder
         self.nli = nli
         self.store = store
-        self.passages = list(passages)
+        self.units = list(units)
         self.top_k = top_k
         self.threshold = threshold
         self._process = psutil.Process()
@@ -127,11 +128,12 @@ class Verifier:
             evidence: tuple[EvidenceScore, ...] = ()
             nli_truncated = 0
             if hits:
-                result = self.nli.predict([(self.passages[hit.id].text, claim) for hit in hits])
+                units = [self.units[hit.id] for hit in hits]
+                result = self.nli.predict([(unit.text, claim) for unit in units])
                 nli_truncated = result.truncated
                 evidence = tuple(
-                    EvidenceScore(self.passages[hit.id].id, round(hit.score, 6), *(round(float(p), 6) for p in probs))
-                    for hit, probs in zip(hits, result.probs, strict=True)
+                    EvidenceScore(unit.passage_id, unit.text, round(hit.score, 6), *(round(float(p), 6) for p in probs))
+                    for unit, hit, probs in zip(units, hits, result.probs, strict=True)
                 )
             nli = self._cost("nli", started)
             label, confidence = decide(evidence, self.threshold)
@@ -145,6 +147,6 @@ class Verifier:
             )
 
 
-def embed_corpus(embedder: Embedder, passages: Sequence[Passage], *, show_progress: bool = False) -> np.ndarray:
-    """Embeddings of every passage, in corpus order."""
-    return embedder.encode([p.text for p in passages], show_progress=show_progress).vectors
+def embed_units(embedder: Embedder, units: Sequence[EvidenceUnit], *, show_progress: bool = False) -> np.ndarray:
+    """Embeddings of every evidence unit, in corpus order."""
+    return embedder.encode([u.text for u in units], show_progress=show_progress).vectors

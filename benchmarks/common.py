@@ -1,0 +1,174 @@
+"""Shared by every benchmark module: one pinned thread, models and data cached per process, the database.
+
+asv runs `setup` before every repeat and forks a process per benchmark, so anything expensive is
+cached here at module level (paid once per process) or prepared in `setup_cache` (once per run).
+"""
+
+from __future__ import annotations
+
+import os
+
+# Before torch is imported anywhere: one thread unless a benchmark is about threads.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import functools
+import gc
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from veracity.config import Settings
+from veracity.data import load_claims, load_corpus, load_nli_pairs
+
+MATMUL_SIZE = 1024
+PERCENTILES = (50, 95, 99)
+
+
+def pin_threads(threads: int = 1) -> None:
+    """Pin torch (and through OMP, numpy's BLAS) to `threads` threads for steady timings."""
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def require_cuda() -> None:
+    """Skip (asv shows `n/a`) a CUDA variant where no GPU is present."""
+    import torch
+
+    if not torch.cuda.is_available():
+        raise NotImplementedError("no CUDA GPU on this machine")
+
+
+@functools.cache
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+@functools.cache
+def embedder(device: str = "cpu"):
+    from veracity.pipeline.embedding import Embedder
+
+    pin_threads()
+    return Embedder(settings().embedding_model, device=device, batch_size=settings().embedding_batch_size)
+
+
+@functools.cache
+def nli_model(device: str = "cpu"):
+    from veracity.pipeline.session import load_nli
+
+    pin_threads()
+    return load_nli(settings().with_overrides(device=device))
+
+
+# --- seeded text sets: identical on every machine ----------------------------------------------
+
+
+@functools.cache
+def short_texts(n: int) -> tuple[str, ...]:
+    """`n` short claim-like texts (about 15-25 tokens), cycling through the shipped claims."""
+    claims = [c.claim for c in load_claims()]
+    return tuple(claims[i % len(claims)] for i in range(n))
+
+
+@functools.cache
+def long_texts(n: int) -> tuple[str, ...]:
+    """`n` long passages (the longest in the corpus, then pairs of them joined), about 100-250 tokens."""
+    passages = sorted((p.text for p in load_corpus()), key=len, reverse=True)
+    joined = [f"{passages[i]} {passages[i + 1]}" for i in range(0, 2 * n, 2)]
+    return tuple(joined[:n])
+
+
+@functools.cache
+def mixed_pairs(n: int, seed: int = 0) -> tuple[tuple[str, str], ...]:
+    """`n` (premise, hypothesis) pairs of mixed length in a seeded random order: padding matters here."""
+    rng = np.random.default_rng(seed)
+    passages = [p.text for p in load_corpus()]
+    claims = [c.claim for c in load_claims()]
+    pairs = []
+    for i in range(n):
+        premise = passages[int(rng.integers(len(passages)))]
+        if i % 3 == 0:  # a third long: two passages joined, as a cross-encoder sees multi-sentence evidence
+            premise = f"{premise} {passages[int(rng.integers(len(passages)))]}"
+        pairs.append((premise, claims[int(rng.integers(len(claims)))]))
+    return tuple(pairs)
+
+
+@functools.cache
+def held_out_pairs() -> tuple:
+    return tuple(load_nli_pairs("test"))
+
+
+# --- measurement helpers ---------------------------------------------------------------------------
+
+
+def latencies_ms(fn: Callable[[], object], repeats: int, warmup: int = 2) -> np.ndarray:
+    """Wall time of `repeats` calls of `fn` in milliseconds, after `warmup` untimed calls."""
+    for _ in range(warmup):
+        fn()
+    samples = np.empty(repeats)
+    for i in range(repeats):
+        start = time.perf_counter()
+        fn()
+        samples[i] = (time.perf_counter() - start) * 1000.0
+    return samples
+
+
+def percentile(samples: Sequence[float] | np.ndarray, q: float) -> float:
+    return float(np.percentile(np.asarray(samples), q))
+
+
+def best_rate(work: float, fn: Callable[[], object], repeats: int = 3) -> float:
+    """`work` divided by the fastest of `repeats` calls of `fn` (after one warm-up call)."""
+    fn()
+    best = min(_timed(fn) for _ in range(repeats))
+    return work / best
+
+
+def _timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+@functools.cache
+def matmul_gflops() -> float:
+    """This machine's 1-thread fp32 matmul rate (torch, 1024 x 1024): the yardstick for efficiency."""
+    import torch
+
+    pin_threads()
+    a = torch.randn(MATMUL_SIZE, MATMUL_SIZE, generator=torch.Generator().manual_seed(0))
+    b = torch.randn(MATMUL_SIZE, MATMUL_SIZE, generator=torch.Generator().manual_seed(1))
+    flops = 2 * MATMUL_SIZE**3 * 8
+    return best_rate(flops, lambda: [a @ b for _ in range(8)], repeats=5) / 1e9
+
+
+def phase_peak_bytes(fn: Callable[[], object]) -> int:
+    """Peak resident memory added while `fn` runs, above the process's RSS just before (memory-profiler)."""
+    from memory_profiler import memory_usage
+
+    gc.collect()
+    baseline = memory_usage(-1, interval=0.01, timeout=0.05, max_usage=True)
+    peak = memory_usage((fn, (), {}), interval=0.005, max_usage=True, include_children=False)
+    return int(max(0.0, peak - baseline) * 1024 * 1024)
+
+
+def database_dsn() -> str:
+    """VERACITY_DATABASE_URL (set by `make bench` to the server it started), else the embedded server."""
+    url = os.environ.get("VERACITY_DATABASE_URL")
+    if url:
+        return url
+    return _embedded_dsn()
+
+
+@functools.cache
+def _embedded_dsn() -> str:
+    from veracity.db.server import EmbeddedServer
+
+    # Kept running: asv forks and `_exit`s benchmark processes, so no handle would ever be released
+    # cleanly; `make bench` (or `veracity db stop`) stops it when the run is over.
+    return EmbeddedServer(settings().cache_dir, keep_running=True).start()

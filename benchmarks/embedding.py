@@ -1,0 +1,169 @@
+"""Sentence embedding: time per batch, throughput, latency percentiles, efficiency and memory by phase."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from benchmarks.common import (
+    best_rate,
+    embedder,
+    latencies_ms,
+    long_texts,
+    matmul_gflops,
+    percentile,
+    phase_peak_bytes,
+    require_cuda,
+    short_texts,
+)
+from benchmarks.memory import subprocess_load_bytes
+from veracity.tracking.direction import higher_is_better, lower_is_better
+
+THROUGHPUT_TEXTS = 256
+LATENCY_BATCHES = 20
+
+
+class EncodeBatch:
+    """One batch of short texts at the seed batch profiles (8 to 128)."""
+
+    params = [8, 16, 32, 64, 128]
+    param_names = ["batch_size"]
+    timeout = 60
+
+    def setup(self, batch_size: int) -> None:
+        self.model = embedder()
+        self.model.batch_size = batch_size
+        self.texts = list(short_texts(batch_size))
+
+    def time_encode_batch(self, batch_size: int) -> None:
+        self.model.encode(self.texts)
+
+
+class EncodeLength:
+    """Short claims against long multi-sentence passages, 32 texts per batch."""
+
+    params = ["short", "long"]
+    param_names = ["texts"]
+    timeout = 60
+
+    def setup(self, texts: str) -> None:
+        self.model = embedder()
+        self.model.batch_size = 32
+        self.texts = list(short_texts(32) if texts == "short" else long_texts(32))
+
+    def time_encode(self, texts: str) -> None:
+        self.model.encode(self.texts)
+
+
+class EncodeThroughput:
+    """Texts per second and the share of this machine's matmul rate that encoding reaches."""
+
+    timeout = 60
+
+    def setup(self) -> None:
+        self.model = embedder()
+        self.model.batch_size = 64
+        self.texts = list(short_texts(THROUGHPUT_TEXTS))
+
+    @higher_is_better("texts/s")
+    def track_texts_per_second(self) -> float:
+        return best_rate(len(self.texts), lambda: self.model.encode(self.texts))
+
+    @higher_is_better("GFLOP/s")
+    def track_matmul_gflops(self) -> float:
+        return matmul_gflops()
+
+    @higher_is_better("ratio")
+    def track_efficiency(self) -> float:
+        """Achieved FLOP/s (from real, unpadded token counts) over the 1-thread fp32 matmul rate."""
+        tokens = self.model.encode(self.texts).token_counts
+        flops = self.model.flops(tokens)
+        achieved = best_rate(flops, lambda: self.model.encode(self.texts)) / 1e9
+        return achieved / matmul_gflops()
+
+
+class EncodeLatency:
+    """Per-batch latency percentiles of 32 short texts, from one set of samples per run."""
+
+    timeout = 60
+
+    def setup_cache(self) -> dict[str, float]:
+        model = embedder()
+        model.batch_size = 32
+        texts = list(short_texts(32))
+        samples = latencies_ms(lambda: model.encode(texts), LATENCY_BATCHES)
+        return {f"p{q}": percentile(samples, q) for q in (50, 95, 99)}
+
+    @lower_is_better("ms")
+    def track_batch_latency_p50(self, cache: dict[str, float]) -> float:
+        return cache["p50"]
+
+    @lower_is_better("ms")
+    def track_batch_latency_p95(self, cache: dict[str, float]) -> float:
+        return cache["p95"]
+
+    @lower_is_better("ms")
+    def track_batch_latency_p99(self, cache: dict[str, float]) -> float:
+        return cache["p99"]
+
+
+class EmbeddingMemory:
+    """Memory of each phase alone: loading the model (fresh process), and encoding one batch of 64."""
+
+    timeout = 120
+
+    def setup(self) -> None:
+        self.model = embedder()
+        self.model.batch_size = 64
+        self.texts = list(short_texts(64))
+        self.model.encode(self.texts)  # warm allocator pools so the phase measures steady state
+
+    @lower_is_better("bytes")
+    def track_model_load_bytes(self) -> int:
+        return subprocess_load_bytes("embedding")
+
+    @lower_is_better("bytes")
+    def track_encode_batch_bytes(self) -> int:
+        return phase_peak_bytes(lambda: self.model.encode(self.texts))
+
+    def peakmem_encode_batch(self) -> None:
+        self.model.encode(self.texts)
+
+
+class EncodeCuda:
+    """The same batch on a CUDA GPU, synchronised before the timer stops; skipped without a GPU."""
+
+    params = [32, 128]
+    param_names = ["batch_size"]
+    timeout = 60
+
+    def setup(self, batch_size: int) -> None:
+        require_cuda()
+        import torch
+
+        self.torch = torch
+        self.model = embedder("cuda")
+        self.model.batch_size = batch_size
+        self.texts = list(short_texts(batch_size))
+        self.model.encode(self.texts)
+
+    def time_encode_batch(self, batch_size: int) -> None:
+        self.model.encode(self.texts)
+        self.torch.cuda.synchronize()
+
+    @lower_is_better("bytes")
+    def track_gpu_peak_bytes(self, batch_size: int) -> int:
+        self.torch.cuda.reset_peak_memory_stats()
+        self.model.encode(self.texts)
+        self.torch.cuda.synchronize()
+        return int(self.torch.cuda.max_memory_allocated())
+
+    @higher_is_better("texts/s")
+    def track_texts_per_second(self, batch_size: int) -> float:
+        texts = list(short_texts(1024))
+
+        def run() -> np.ndarray:
+            vectors = self.model.encode(texts).vectors
+            self.torch.cuda.synchronize()
+            return vectors
+
+        return best_rate(len(texts), run)

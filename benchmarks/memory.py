@@ -1,0 +1,37 @@
+"""Memory of a model load measured in a fresh interpreter, so imports and other phases do not count."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+# Runs in a child interpreter: import the heavy libraries first, then measure only the load.
+_LOAD_SCRIPT = r"""
+import json, os, sys, gc
+import psutil
+import torch, transformers, sentence_transformers  # imports are not the model's memory
+from veracity.config import DEFAULT_NLI_MODEL, Settings
+from veracity.pipeline import session
+from veracity.pipeline.nli_training import build_default_nli
+torch.set_num_threads(1)
+settings = Settings.from_env()
+if sys.argv[1] == "nli" and settings.nli_model == DEFAULT_NLI_MODEL:
+    build_default_nli(settings.cache_dir, show_progress=False)  # training is not loading: do it first
+gc.collect()
+process = psutil.Process()
+before = process.memory_info().rss
+model = session.load_embedder(settings) if sys.argv[1] == "embedding" else session.load_nli(settings)
+after = process.memory_info().rss
+print(json.dumps({"bytes": after - before}))
+"""
+
+
+def subprocess_load_bytes(which: str) -> int:
+    """Resident bytes added by loading the `embedding` or `nli` model, in a fresh Python process."""
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    out = subprocess.run(
+        [sys.executable, "-c", _LOAD_SCRIPT, which], check=True, capture_output=True, text=True, env=env, timeout=120
+    )
+    return int(json.loads(out.stdout.strip().splitlines()[-1])["bytes"])

@@ -1,0 +1,152 @@
+"""NLI cross-encoder: pairs/s by batch size, sorted vs unsorted batching, latency, accuracy, memory."""
+
+from __future__ import annotations
+
+from benchmarks.common import (
+    best_rate,
+    held_out_pairs,
+    latencies_ms,
+    matmul_gflops,
+    mixed_pairs,
+    nli_model,
+    percentile,
+    phase_peak_bytes,
+    require_cuda,
+)
+from benchmarks.memory import subprocess_load_bytes
+from veracity.tracking.direction import higher_is_better, lower_is_better
+
+PAIRS = 64
+LATENCY_PAIRS = 40
+
+
+class NliThroughput:
+    """Pairs per second on the mixed-length set, length-sorted batches of 8 to 64."""
+
+    params = [8, 16, 32, 64]
+    param_names = ["batch_size"]
+    timeout = 60
+
+    def setup(self, batch_size: int) -> None:
+        self.model = nli_model()
+        self.model.batch_size = batch_size
+        self.pairs = list(mixed_pairs(PAIRS))
+
+    @higher_is_better("pairs/s")
+    def track_pairs_per_second(self, batch_size: int) -> float:
+        return best_rate(len(self.pairs), lambda: self.model.predict(self.pairs), repeats=2)
+
+
+class NliBatching:
+    """The same 64 mixed-length pairs in batches of 16, sorted by length or in arrival order."""
+
+    params = ["sorted", "unsorted"]
+    param_names = ["batching"]
+    timeout = 60
+
+    def setup(self, batching: str) -> None:
+        self.model = nli_model()
+        self.model.batch_size = 16
+        self.pairs = list(mixed_pairs(PAIRS))
+        self.sort = batching == "sorted"
+
+    def time_predict(self, batching: str) -> None:
+        self.model.predict(self.pairs, sort_by_length=self.sort)
+
+
+class NliLatency:
+    """Latency of one (evidence, claim) pair at a time, as an interactive caller sees it."""
+
+    timeout = 60
+
+    def setup_cache(self) -> dict[str, float]:
+        model = nli_model()
+        pairs = list(mixed_pairs(LATENCY_PAIRS, seed=1))
+        position = iter(range(10**9))
+        samples = latencies_ms(lambda: model.predict([pairs[next(position) % len(pairs)]]), LATENCY_PAIRS)
+        return {f"p{q}": percentile(samples, q) for q in (50, 95, 99)}
+
+    @lower_is_better("ms")
+    def track_pair_latency_p50(self, cache: dict[str, float]) -> float:
+        return cache["p50"]
+
+    @lower_is_better("ms")
+    def track_pair_latency_p95(self, cache: dict[str, float]) -> float:
+        return cache["p95"]
+
+    @lower_is_better("ms")
+    def track_pair_latency_p99(self, cache: dict[str, float]) -> float:
+        return cache["p99"]
+
+
+class NliQuality:
+    """Accuracy on held-out template groups, and the share of the matmul rate the model reaches."""
+
+    timeout = 60
+
+    def setup(self) -> None:
+        self.model = nli_model()
+        self.model.batch_size = 16
+
+    @higher_is_better("ratio")
+    def track_held_out_accuracy(self) -> float:
+        pairs = held_out_pairs()
+        predicted = self.model.predict([(p.premise, p.hypothesis) for p in pairs]).labels()
+        return sum(label == p.label for label, p in zip(predicted, pairs, strict=True)) / len(pairs)
+
+    @higher_is_better("ratio")
+    def track_efficiency(self) -> float:
+        """Achieved FLOP/s from real token counts (sorted batches) over the 1-thread matmul rate."""
+        pairs = list(mixed_pairs(PAIRS))
+        flops = self.model.flops(self.model.predict(pairs).token_counts)
+        return best_rate(flops, lambda: self.model.predict(pairs), repeats=2) / 1e9 / matmul_gflops()
+
+
+class NliMemory:
+    """Memory of each phase alone: loading the model (fresh process) and one batch of 16 pairs."""
+
+    timeout = 120
+
+    def setup(self) -> None:
+        self.model = nli_model()
+        self.model.batch_size = 16
+        self.pairs = list(mixed_pairs(16))
+        self.model.predict(self.pairs)
+
+    @lower_is_better("bytes")
+    def track_model_load_bytes(self) -> int:
+        return subprocess_load_bytes("nli")
+
+    @lower_is_better("bytes")
+    def track_predict_batch_bytes(self) -> int:
+        return phase_peak_bytes(lambda: self.model.predict(self.pairs))
+
+    def peakmem_predict_batch(self) -> None:
+        self.model.predict(self.pairs)
+
+
+class NliCuda:
+    """Batches of 32 pairs on a CUDA GPU, synchronised before the timer stops; skipped without a GPU."""
+
+    timeout = 60
+
+    def setup(self) -> None:
+        require_cuda()
+        import torch
+
+        self.torch = torch
+        self.model = nli_model("cuda")
+        self.model.batch_size = 32
+        self.pairs = list(mixed_pairs(PAIRS))
+        self.model.predict(self.pairs)
+
+    def time_predict(self) -> None:
+        self.model.predict(self.pairs)
+        self.torch.cuda.synchronize()
+
+    @lower_is_better("bytes")
+    def track_gpu_peak_bytes(self) -> int:
+        self.torch.cuda.reset_peak_memory_stats()
+        self.model.predict(self.pairs)
+        self.torch.cuda.synchronize()
+        return int(self.torch.cuda.max_memory_allocated())

@@ -1,0 +1,134 @@
+"""End to end: claim -> embed -> HNSW top-5 -> NLI -> verdict, per claim and for the shipped claim set."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import itertools
+
+import numpy as np
+
+from benchmarks.common import database_dsn, embedder, nli_model, phase_peak_bytes, settings
+from veracity.data import load_claims
+from veracity.pipeline.evaluate import score
+from veracity.pipeline.session import cached_corpus_vectors, corpus_units, open_store
+from veracity.pipeline.verify import Verifier
+from veracity.tracking.direction import higher_is_better, lower_is_better
+
+TOP_K = 5
+STAGES = ("embed", "retrieve", "nli")
+
+
+@functools.cache
+def corpus_vectors() -> np.ndarray:
+    return cached_corpus_vectors(embedder(), settings().cache_dir)
+
+
+def open_verifier(stack: contextlib.ExitStack) -> Verifier:
+    """A Verifier over the shipped corpus in a fresh schema that `stack` drops again."""
+    run_settings = settings().with_overrides(database_url=database_dsn(), top_k=TOP_K)
+    store = stack.enter_context(open_store(run_settings, corpus_vectors()))
+    return Verifier(embedder(), nli_model(), store, corpus_units(), top_k=TOP_K)
+
+
+def run_claim_set() -> dict[str, float]:
+    """Every shipped claim through the pipeline: accuracy, latency percentiles and stage shares."""
+    claims = load_claims()
+    with contextlib.ExitStack() as stack:
+        verifier = open_verifier(stack)
+        verdicts = list(verifier.verify_many(c.claim for c in claims))
+    report = score(claims, verdicts)
+    stage_seconds = {s: sum(st.seconds for v in verdicts for st in v.stages if st.stage == s) for s in STAGES}
+    total = sum(stage_seconds.values())
+    return {
+        "accuracy": report.accuracy,
+        "evidence_recall": report.evidence_recall,
+        "p50_ms": report.p50_ms,
+        "p95_ms": report.p95_ms,
+        "set_seconds": total,
+        **{f"share_{s}": stage_seconds[s] / total for s in STAGES},
+    }
+
+
+class VerifyClaims:
+    """One claim at a time as a user sends them, and the whole shipped set measured once per run."""
+
+    timeout = 180
+    rounds = 1
+    repeat = (3, 10, 10.0)
+
+    def setup_cache(self) -> dict[str, float]:
+        return run_claim_set()
+
+    def setup(self, cache: dict[str, float]) -> None:
+        self.stack = contextlib.ExitStack()
+        self.verifier = open_verifier(self.stack)
+        self.claims = itertools.cycle([c.claim for c in load_claims()])
+        self.verifier.verify(next(self.claims))  # warm the prepared statement and allocator
+
+    def teardown(self, cache: dict[str, float]) -> None:
+        self.stack.close()
+
+    def time_verify_claim(self, cache: dict[str, float]) -> None:
+        self.verifier.verify(next(self.claims))
+
+    @lower_is_better("seconds")
+    def track_claim_set_seconds(self, cache: dict[str, float]) -> float:
+        return cache["set_seconds"]
+
+    @lower_is_better("ms")
+    def track_claim_latency_p50(self, cache: dict[str, float]) -> float:
+        return cache["p50_ms"]
+
+    @lower_is_better("ms")
+    def track_claim_latency_p95(self, cache: dict[str, float]) -> float:
+        return cache["p95_ms"]
+
+    @higher_is_better("ratio")
+    def track_verdict_accuracy(self, cache: dict[str, float]) -> float:
+        return cache["accuracy"]
+
+    @higher_is_better("ratio")
+    def track_evidence_recall(self, cache: dict[str, float]) -> float:
+        return cache["evidence_recall"]
+
+    @lower_is_better("ratio")
+    def track_stage_share_embed(self, cache: dict[str, float]) -> float:
+        return cache["share_embed"]
+
+    @lower_is_better("ratio")
+    def track_stage_share_retrieve(self, cache: dict[str, float]) -> float:
+        return cache["share_retrieve"]
+
+    @lower_is_better("ratio")
+    def track_stage_share_nli(self, cache: dict[str, float]) -> float:
+        return cache["share_nli"]
+
+
+class PipelineMemory:
+    """Peak RSS of a whole run, and the memory each phase adds on its own."""
+
+    timeout = 180
+    rounds = 1
+
+    def setup_cache(self) -> dict[str, int]:
+        phases: dict[str, int] = {}
+        phases["load_embedder"] = phase_peak_bytes(embedder)
+        phases["load_nli"] = phase_peak_bytes(nli_model)
+        phases["corpus_vectors"] = phase_peak_bytes(corpus_vectors)
+        with contextlib.ExitStack() as stack:
+            holder: list[Verifier] = []
+            phases["load_store"] = phase_peak_bytes(lambda: holder.append(open_verifier(stack)))
+            claims = [c.claim for c in load_claims()[:40]]
+            phases["verify_40_claims"] = phase_peak_bytes(lambda: list(holder[0].verify_many(claims)))
+        return phases
+
+    def peakmem_claim_set(self, cache: dict[str, int]) -> None:
+        run_claim_set()
+
+    @lower_is_better("bytes")
+    def track_phase_bytes(self, cache: dict[str, int], phase: str) -> int:
+        return cache[phase]
+
+    track_phase_bytes.params = ["load_embedder", "load_nli", "corpus_vectors", "load_store", "verify_40_claims"]
+    track_phase_bytes.param_names = ["phase"]

@@ -1,0 +1,162 @@
+"""`make bench`, the main job: measure the last N commits with asv, publish html/, report regressions.
+
+It wraps the asv commands users already know and adds what a single `asv run` leaves to the user:
+a machine record answered non-interactively (with the hardware fingerprint in its name), the
+embedded PostgreSQL started once for the whole run and stopped afterwards, commits that were
+already measured on this machine skipped, and the regressions printed at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from veracity.config import Settings
+from veracity.errors import ConfigError, VeracityError
+from veracity.fingerprint import Fingerprint, current
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    """What `veracity bench` was asked to do."""
+
+    commits: int = 5
+    quick: bool = False
+    bench: tuple[str, ...] = ()
+    config: Path = Path("asv.conf.json")
+    publish: bool = True
+
+
+def asv_executable() -> str:
+    """The asv beside this interpreter (the project venv), else the one on PATH."""
+    beside = Path(sys.executable).with_name("asv")
+    if beside.is_file():
+        return str(beside)
+    found = shutil.which("asv")
+    if not found:
+        raise ConfigError("asv is not installed; run `make install` (it comes with the dev extras)")
+    return found
+
+
+def run_asv(args: Sequence[str], *, env: dict[str, str] | None = None, check: bool = True) -> int:
+    """Run one asv command with our environment, streaming its output; non-zero exit raises if `check`."""
+    command = [asv_executable(), *args]
+    code = subprocess.call(command, env={**os.environ, **(env or {})})
+    if check and code != 0:
+        raise VeracityError(f"`asv {' '.join(args)}` failed with exit code {code}; see its output above")
+    return code
+
+
+def bench_environment(config: Path) -> dict[str, str]:
+    """Variables every benchmark process needs: one thread, offline models, pinned transitive dependencies."""
+    env = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    constraints = config.resolve().parent / "constraints.txt"
+    if constraints.is_file():
+        env["PIP_CONSTRAINT"] = str(constraints)
+    return env
+
+
+def register_machine(config: Path, fingerprint: Fingerprint) -> str:
+    """Answer `asv machine` without questions; the name carries the CPU, ISA level and GPU."""
+    name = fingerprint.machine_name
+    run_asv(
+        [
+            "machine",
+            "--yes",
+            "--config",
+            str(config),
+            "--machine",
+            name,
+            "--cpu",
+            fingerprint.cpu_description(),
+            "--num_cpu",
+            str(fingerprint.cores),
+            "--ram",
+            f"{fingerprint.ram_gb}GB",
+            "--arch",
+            fingerprint.arch,
+            "--os",
+            fingerprint.os,
+        ]
+    )
+    return name
+
+
+def recent_commits(count: int, repo: Path) -> list[str]:
+    """The last `count` commits of the current branch, oldest first (first-parent history)."""
+    if count < 1:
+        raise ConfigError("--commits must be at least 1")
+    try:
+        out = subprocess.run(
+            ["git", "rev-list", "--first-parent", f"--max-count={count}", "HEAD"],
+            cwd=repo,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.split()
+    except subprocess.CalledProcessError as exc:
+        raise VeracityError(f"cannot list commits in {repo}: {exc.stderr.strip() or exc}") from None
+    if not out:
+        raise VeracityError(f"{repo} has no commits to benchmark")
+    return list(reversed(out))
+
+
+@contextlib.contextmanager
+def shared_database(settings: Settings) -> Iterator[dict[str, str]]:
+    """One embedded server for the whole run (benchmark processes `_exit` and cannot stop it)."""
+    if settings.database_url:
+        yield {}
+        return
+    from veracity.db.server import EmbeddedServer, stop_embedded
+
+    dsn = EmbeddedServer(settings.cache_dir, keep_running=True).start()
+    try:
+        yield {"VERACITY_DATABASE_URL": dsn}
+    finally:
+        _drop_bench_schemas(dsn)
+        stop_embedded(settings.cache_dir)
+
+
+def _drop_bench_schemas(dsn: str) -> None:
+    from psycopg import sql
+
+    from veracity.db.server import connect
+
+    with contextlib.suppress(VeracityError), connect(dsn) as conn:
+        for (name,) in conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'veracity\\_%'").fetchall():
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
+
+
+def run_bench(options: BenchOptions, settings: Settings) -> int:
+    """The whole main job; returns the exit code of the regression report (0 none, 1 some)."""
+    config = options.config
+    if not config.is_file():
+        raise ConfigError(f"{config} not found; run from the repository root or pass --config")
+    repo = config.resolve().parent
+    fingerprint = current()
+    machine = register_machine(config, fingerprint)
+    commits = recent_commits(options.commits, repo)
+    print(f"veracity: benchmarking {len(commits)} commit(s) on machine {machine}", flush=True)
+    env = bench_environment(config)
+    with shared_database(settings) as db_env, tempfile.NamedTemporaryFile("w", suffix=".txt") as hashes:
+        hashes.write("\n".join(commits) + "\n")
+        hashes.flush()
+        args = ["run", f"HASHFILE:{hashes.name}", "--config", str(config), "--machine", machine]
+        args += ["--skip-existing-commits", "--show-stderr"]
+        if options.quick:
+            args.append("--quick")
+        for pattern in options.bench:
+            args += ["--bench", pattern]
+        run_asv(args, env={**env, **db_env}, check=False)  # failed benchmarks are recorded, not fatal
+    if not options.publish:
+        return 0
+    run_asv(["publish", "--config", str(config)], env=env)
+    print(f"veracity: site written to {repo / 'html'}; browse it with `asv preview` (http://127.0.0.1:8080)")
+    return 0

@@ -1,0 +1,221 @@
+"""asv plugin (asv.conf.json `"plugins": [".veracity.tracking.asv_plugin"]`): direction-aware publishing.
+
+asv's own Regressions publisher (order 3) flags every rise as a regression. The publisher here runs
+after it and rewrites html/regressions.json and regressions.xml: steps of higher-is-better series
+are detected on the reciprocal (time per item), so a throughput or recall drop is a regression and
+a rise is not; each series' threshold is widened to its calibrated noise band; and the open
+regressions of the latest commit (what `veracity regressions` reports) are added where asv's step
+detection, which needs a level to persist, has not listed them yet. A second publisher writes
+html/targets.html and links it from the navigation bar.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+from pathlib import Path
+
+from asv import util
+from asv.console import log
+from asv.plugins.regressions import Regressions, _GraphDataFilter
+from asv.publishing import OutputPublisher
+
+from veracity.errors import VeracityError
+from veracity.fsutil import atomic_write_text
+from veracity.tracking.direction import parse_unit
+from veracity.tracking.noise import NoiseFile
+from veracity.tracking.triage import load_triage
+
+ORDER_REGRESSIONS = 10
+ORDER_TARGETS = 11
+
+
+def _reciprocal_steps(steps: list) -> list:
+    """Steps of 1/y from steps of y. Detection needs only levels and error estimates, and both
+    map through 1/x (error by the derivative, |d(1/x)| = err / x^2)."""
+    out = []
+    for left, right, value, minimum, err in steps:
+        if not value or value <= 0 or not math.isfinite(value):
+            return []
+        out.append((left, right, 1 / value, 1 / max(minimum, value), err / value**2))
+    return out
+
+
+def _unrecip(x: float | None) -> float | None:
+    return 1 / x if x else x
+
+
+class _NoiseAwareFilter(_GraphDataFilter):
+    """asv's per-series threshold, raised to the series' calibrated noise band."""
+
+    def __init__(self, conf, repo, revisions, noise: NoiseFile) -> None:
+        super().__init__(conf, repo, revisions)
+        self.noise = noise
+
+    def _get_threshold(self, graph, benchmark, entry_name):
+        threshold = super()._get_threshold(graph, benchmark, entry_name)
+        band = self.noise.band(str(graph.params.get("machine")), entry_name)
+        return max(threshold, band.band) if band else threshold
+
+
+def _suite_file(conf, name: str) -> Path:
+    return Path(conf.benchmark_dir).resolve() / name
+
+
+def _open_regressions_by_machine(conf, noise: NoiseFile):
+    from veracity.tracking.history import open_regressions
+    from veracity.tracking.results import ResultsStore
+
+    store = ResultsStore(Path(conf.results_dir))
+    triage = load_triage(_suite_file(conf, "triage.toml"))
+    branch = conf.branches[0] if conf.branches and conf.branches[0] else None
+    found = []
+    for machine in store.machines():
+        found += open_regressions(store, machine, repo=Path(conf.repo), branch=branch, noise=noise, triage=triage)
+    return found
+
+
+class DirectionalRegressions(OutputPublisher):
+    name = "veracity-regressions"
+    button_label = "Regressions (direction-aware)"
+    description = "Regressions that know higher-is-better metrics and calibrated noise"
+    order = ORDER_REGRESSIONS
+
+    @classmethod
+    def publish(cls, conf, repo, benchmarks, graphs, revisions):
+        try:
+            cls._publish(conf, repo, benchmarks, graphs, revisions)
+        except VeracityError as exc:
+            raise util.UserError(f"veracity: {exc}") from None
+
+    @classmethod
+    def _publish(cls, conf, repo, benchmarks, graphs, revisions):
+        noise = NoiseFile.load(_suite_file(conf, "noise.json"))
+        revision_to_hash = {r: h for h, r in revisions.items()}
+        data_filter = _NoiseAwareFilter(conf, repo, revisions, noise)
+        all_params = graphs.get_params()
+        regressions: list[list] = []
+        graphs_by_benchmark: dict[str, list] = {}
+        for file_name, graph in graphs:
+            if "summary" in graph.params:
+                continue
+            benchmark = benchmarks.get(os.path.basename(file_name))
+            if not benchmark:
+                continue
+            graphs_by_benchmark.setdefault(benchmark["name"], []).append(graph)
+            _, higher = parse_unit(benchmark.get("unit"))
+            if not higher:
+                for graph_data in data_filter.get_graph_data(graph, benchmark):
+                    Regressions._process_regression(regressions, revision_to_hash, repo, all_params, graph_data, graph)
+                continue
+            for j, entry_name, steps, threshold in data_filter.get_graph_data(graph, benchmark):
+                found: list[list] = []
+                Regressions._process_regression(
+                    found,
+                    revision_to_hash,
+                    repo,
+                    all_params,
+                    (j, entry_name, _reciprocal_steps(steps), threshold),
+                    graph,
+                )
+                for entry in found:
+                    entry[4], entry[5] = _unrecip(entry[4]), _unrecip(entry[5])
+                    entry[6] = [(r1, r2, _unrecip(v1), _unrecip(v2)) for r1, r2, v1, v2 in entry[6]]
+                regressions += found
+        listed = {(entry[0], entry[1]) for entry in regressions}
+        for reg in _open_regressions_by_machine(conf, noise):
+            entry = cls._entry_for(reg, graphs_by_benchmark, benchmarks, revisions, all_params)
+            if entry is not None and (entry[0], entry[1]) not in listed:
+                regressions.append(entry)
+                listed.add((entry[0], entry[1]))
+        Regressions._save(conf, {"regressions": regressions})
+        Regressions._save_feed(conf, benchmarks, regressions, revisions, revision_to_hash)
+        log.info(f"veracity: {len(regressions)} direction-aware regression(s) in regressions.json")
+
+    @staticmethod
+    def _entry_for(reg, graphs_by_benchmark, benchmarks, revisions, all_params):
+        """asv's regressions.json row for one of our open regressions, on its machine's graph."""
+        if reg.before is None or reg.after is None or reg.first_bad_commit not in revisions:
+            return None
+        graph = next(
+            (g for g in graphs_by_benchmark.get(reg.benchmark, []) if g.params.get("machine") == reg.machine), None
+        )
+        if graph is None:
+            return None
+        benchmark = benchmarks[reg.benchmark]
+        combos = [tuple(str(v) for v in c) for c in itertools.product(*(benchmark.get("params") or []))]
+        param_values = tuple(v for _, v in reg.params)
+        j = combos.index(param_values) if benchmark.get("params") and param_values in combos else None
+        graph_params = {k: v for k, v in graph.params.items() if len(all_params.get(k, ())) > 1}
+        rev_bad = revisions[reg.first_bad_commit]
+        rev_good = revisions.get(reg.good_commit) if reg.good_commit else None
+        return [
+            reg.key,
+            graph.path + ".json",
+            graph_params,
+            j,
+            reg.after,
+            reg.before,
+            [(rev_good, rev_bad, reg.before, reg.after)],
+        ]
+
+
+class TargetsPage(OutputPublisher):
+    name = "veracity-targets"
+    button_label = "Targets"
+    description = "Product targets: met, close or missed on the latest commit"
+    order = ORDER_TARGETS
+
+    @classmethod
+    def publish(cls, conf, repo, benchmarks, graphs, revisions):
+        try:
+            cls._publish(conf)
+        except VeracityError as exc:
+            raise util.UserError(f"veracity: {exc}") from None
+
+    @classmethod
+    def _publish(cls, conf):
+        import json
+
+        from veracity.tracking.history import ordered_commits
+        from veracity.tracking.report import targets_to_html
+        from veracity.tracking.results import ResultsStore
+        from veracity.tracking.targets import evaluate_target, load_targets
+
+        targets = load_targets(_suite_file(conf, "targets.toml"))
+        store = ResultsStore(Path(conf.results_dir))
+        branch = conf.branches[0] if conf.branches and conf.branches[0] else None
+        html_dir = Path(conf.html_dir)
+        pages = []
+        summary = {}
+        for machine in store.machines():
+            commits = ordered_commits(store, machine, Path(conf.repo), branch)
+            latest = commits[-1] if commits else None
+            statuses = [evaluate_target(t, store.results_for(machine, latest) if latest else []) for t in targets]
+            pages.append(targets_to_html(statuses, latest, f"{conf.project} on {machine}"))
+            summary[machine] = {
+                "commit": latest,
+                "targets": [
+                    {
+                        "title": s.target.title,
+                        "limit": s.target.describe(),
+                        "benchmark": s.key,
+                        "value": s.value,
+                        "margin": s.margin,
+                        "status": s.status.value,
+                    }
+                    for s in statuses
+                ],
+            }
+        # One page per machine would need a site of its own; the first machine's page, the rest in targets.json.
+        page = pages[0] if pages else targets_to_html([], None, conf.project)
+        atomic_write_text(html_dir / "targets.html", page)
+        atomic_write_text(html_dir / "targets.json", json.dumps(summary, indent=2) + "\n")
+        index = html_dir / "index.html"
+        if index.exists():
+            text = index.read_text(encoding="utf-8")
+            anchor = '<li id="nav-li-regressions"><a href="#/regressions">Regressions</a></li>'
+            link = '<li id="nav-li-targets"><a href="targets.html">Targets</a></li>'
+            if anchor in text and link not in text:
+                atomic_write_text(index, text.replace(anchor, anchor + "\n\t" + link))

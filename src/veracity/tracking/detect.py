@@ -1,0 +1,202 @@
+"""Direction- and noise-aware judgement of one benchmark between a baseline and a candidate.
+
+A change is flagged only when it is (1) in the bad direction for the benchmark (a drop for
+higher-is-better, a rise otherwise), (2) larger than both the policy's minimum change and the
+calibrated noise band, and (3) significant by Mann-Whitney U when both sides have samples.
+Benchmarks without samples (track_*) are judged by ratio against the band. Results just past
+the band, or past it but not yet significant, are GREY: worth re-running before a verdict.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from veracity.tracking.noise import NoiseFile
+from veracity.tracking.results import BenchmarkInfo, BenchmarkResult
+from veracity.tracking.stats import mann_whitney_p, median
+
+
+class Verdict(enum.StrEnum):
+    WORSE = "worse"
+    BETTER = "better"
+    UNCHANGED = "unchanged"
+    GREY = "grey"
+    FAILED = "failed"  # ran before, fails now
+    FIXED = "fixed"  # failed before, runs now
+    INCOMPARABLE = "incomparable"  # benchmark code changed, or skipped on one side, or missing
+
+    @property
+    def is_change(self) -> bool:
+        return self in (Verdict.WORSE, Verdict.BETTER, Verdict.FAILED, Verdict.FIXED)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Knobs of detection. `min_change` applies where no band was calibrated, and as a floor."""
+
+    min_change: float = 0.05
+    alpha: float = 0.05
+    grey_factor: float = 1.5
+    min_samples: int = 5
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What is known of one side: its value and, if recorded, its samples (or one value per run)."""
+
+    value: float | None
+    samples: tuple[float, ...] | None = None
+
+    @classmethod
+    def pooled(cls, results: Sequence[BenchmarkResult]) -> Observation:
+        """Pool several results of one benchmark: samples concatenated, else one value per result."""
+        ok = [r for r in results if r.ok]
+        if not ok:
+            failed = any(r.value is None for r in results)
+            return cls(None if failed else math.nan)
+        samples = [s for r in ok if r.samples for s in r.samples]
+        if samples and all(r.samples for r in ok):
+            return cls(median(samples), tuple(samples))
+        values = tuple(r.value for r in ok if r.value is not None)
+        return cls(median(values), values if len(values) > 1 else None)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    verdict: Verdict
+    ratio: float | None  # after / before
+    p_value: float | None
+    threshold: float
+
+
+def badness(before: float, after: float, higher_is_better: bool) -> float:
+    """Relative worsening from before to after: +0.10 is 10% worse, -0.10 is 10% better.
+
+    Computed as a ratio in the bad direction so that a 20% throughput drop (1000 -> 800) reads as
+    +25% worse, the same as the time per item rising 25%.
+    """
+    ratio = after / before
+    return (1 / ratio - 1) if higher_is_better else (ratio - 1)
+
+
+def judge(
+    before: Observation,
+    after: Observation,
+    *,
+    higher_is_better: bool,
+    band: float | None,
+    policy: Policy = Policy(),
+    final: bool = True,
+) -> Judgement:
+    """Judge one benchmark. With `final`, GREY is resolved (no more re-runs are coming)."""
+    threshold = max(policy.min_change, band or 0.0)
+    b, a = before.value, after.value
+    if b is None and a is None:
+        return Judgement(Verdict.UNCHANGED, None, None, threshold)
+    if b is not None and a is None:
+        return Judgement(Verdict.FAILED, None, None, threshold)
+    if b is None and a is not None:
+        return Judgement(Verdict.FIXED, None, None, threshold)
+    assert a is not None and b is not None
+    if math.isnan(a) or math.isnan(b) or b == 0 or a == 0 or (a < 0) != (b < 0):
+        return Judgement(Verdict.INCOMPARABLE, None, None, threshold)
+    ratio = a / b
+    bad = badness(b, a, higher_is_better)
+    size = abs(bad)
+    direction = Verdict.WORSE if bad > 0 else Verdict.BETTER
+    if size <= threshold:
+        return Judgement(Verdict.UNCHANGED, ratio, None, threshold)
+    both_sampled = (
+        before.samples is not None
+        and after.samples is not None
+        and min(len(before.samples), len(after.samples)) >= policy.min_samples
+    )
+    if both_sampled:
+        assert before.samples is not None and after.samples is not None
+        p = mann_whitney_p(before.samples, after.samples)
+        if p < policy.alpha:
+            return Judgement(direction, ratio, p, threshold)
+        # Past the band but not significant: more samples may settle it; if none come, it is not shown to be real.
+        return Judgement(Verdict.UNCHANGED if final else Verdict.GREY, ratio, p, threshold)
+    if size <= threshold * policy.grey_factor and not final:
+        return Judgement(Verdict.GREY, ratio, None, threshold)
+    return Judgement(direction, ratio, None, threshold)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One benchmark (one parameter combination) judged between two commits."""
+
+    key: str
+    benchmark: str
+    params: tuple[tuple[str, str], ...]
+    unit: str
+    higher_is_better: bool
+    env_name: str
+    before: float | None
+    after: float | None
+    ratio: float | None
+    p_value: float | None
+    threshold: float
+    verdict: Verdict
+
+
+def _group(results: Iterable[BenchmarkResult]) -> dict[tuple[str, str], list[BenchmarkResult]]:
+    out: dict[tuple[str, str], list[BenchmarkResult]] = {}
+    for r in results:
+        out.setdefault((r.env_name, r.key), []).append(r)
+    return out
+
+
+def compare_results(
+    before: Iterable[BenchmarkResult],
+    after: Iterable[BenchmarkResult],
+    *,
+    benchmarks: dict[str, BenchmarkInfo],
+    noise: NoiseFile | None,
+    machine: str,
+    policy: Policy = Policy(),
+    final: bool = True,
+) -> list[Comparison]:
+    """Judge every benchmark present on either side (pooling repeated results of one side)."""
+    groups_b, groups_a = _group(before), _group(after)
+    out = []
+    for env_name, key in sorted(set(groups_b) | set(groups_a)):
+        rb, ra = groups_b.get((env_name, key), []), groups_a.get((env_name, key), [])
+        sample = (rb or ra)[0]
+        info = benchmarks.get(sample.benchmark) or BenchmarkInfo.guess(sample.benchmark)
+        band_entry = noise.band(machine, key) if noise else None
+        versions = {r.version for r in rb + ra if r.version}
+        if not rb or not ra or len(versions) > 1:
+            ob, oa = Observation.pooled(rb), Observation.pooled(ra)
+            judgement = Judgement(Verdict.INCOMPARABLE, None, None, policy.min_change)
+        else:
+            ob, oa = Observation.pooled(rb), Observation.pooled(ra)
+            judgement = judge(
+                ob,
+                oa,
+                higher_is_better=info.higher_is_better,
+                band=band_entry.band if band_entry else None,
+                policy=policy,
+                final=final,
+            )
+        out.append(
+            Comparison(
+                key=key,
+                benchmark=sample.benchmark,
+                params=tuple(zip(info.param_names, sample.params, strict=False)),
+                unit=info.unit,
+                higher_is_better=info.higher_is_better,
+                env_name=env_name,
+                before=ob.value,
+                after=oa.value,
+                ratio=judgement.ratio,
+                p_value=judgement.p_value,
+                threshold=judgement.threshold,
+                verdict=judgement.verdict,
+            )
+        )
+    return out

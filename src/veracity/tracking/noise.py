@@ -1,0 +1,129 @@
+"""Calibrated noise bands: how far the same code's result moves between runs, per machine and benchmark.
+
+The band of a benchmark is a relative change (0.08 = 8%) that an A/A pair of runs of one commit
+may show on that machine. Detection ignores any change inside it. The file is committed (by
+default benchmarks/noise.json) so CI and every developer judge with the same bands.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from veracity.fsutil import atomic_write_text
+from veracity.tracking.errors import TrackingFileError
+from veracity.tracking.stats import log_std, relative_spread
+
+NOISE_FILE_VERSION = 1
+# A band from a handful of runs underestimates the spread; widen it by this z for a difference of two runs.
+BAND_Z = 3.0
+MIN_BAND = 0.01
+
+
+@dataclass(frozen=True)
+class NoiseBand:
+    """The A/A band of one benchmark (one parameter combination) on one machine."""
+
+    key: str
+    band: float
+    runs: int
+    cv: float
+    spread: float
+
+
+@dataclass(frozen=True)
+class MachineNoise:
+    """Every band calibrated on one machine, with where and when."""
+
+    machine: str
+    commit: str
+    calibrated_at: str
+    bands: Mapping[str, NoiseBand] = field(default_factory=dict)
+
+
+def estimate_band(key: str, run_values: Sequence[float]) -> NoiseBand:
+    """Band from the per-run values of one commit: the larger of the widest A/A ratio seen and z*sqrt(2)*CV."""
+    values = [v for v in run_values if v is not None and math.isfinite(v) and v > 0]
+    cv = log_std(values)
+    spread = relative_spread(values)
+    band = max(MIN_BAND, spread, math.expm1(BAND_Z * math.sqrt(2) * cv))
+    return NoiseBand(key=key, band=round(band, 6), runs=len(values), cv=round(cv, 6), spread=round(spread, 6))
+
+
+def _band_json(band: NoiseBand) -> dict[str, float | int]:
+    return {f: v for f, v in asdict(band).items() if f != "key"}
+
+
+class NoiseFile:
+    """The committed noise file: machine -> benchmark key -> band."""
+
+    def __init__(self, path: Path, machines: dict[str, MachineNoise] | None = None) -> None:
+        self.path = Path(path)
+        self.machines: dict[str, MachineNoise] = machines or {}
+
+    @classmethod
+    def load(cls, path: Path) -> NoiseFile:
+        """Read the file; a missing file is an empty one (no machine calibrated yet)."""
+        path = Path(path)
+        if not path.exists():
+            return cls(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict) or data.get("version") != NOISE_FILE_VERSION:
+                raise ValueError(f"expected an object with version {NOISE_FILE_VERSION}")
+            machines = {}
+            for machine, entry in data["machines"].items():
+                bands = {
+                    key: NoiseBand(
+                        key=key,
+                        band=float(b["band"]),
+                        runs=int(b["runs"]),
+                        cv=float(b.get("cv", 0.0)),
+                        spread=float(b.get("spread", 0.0)),
+                    )
+                    for key, b in entry["bands"].items()
+                }
+                for b in bands.values():
+                    if not (math.isfinite(b.band) and b.band >= 0):
+                        raise ValueError(f"band of {b.key!r} is not a non-negative number")
+                machines[machine] = MachineNoise(
+                    machine=machine,
+                    commit=str(entry.get("commit", "")),
+                    calibrated_at=str(entry.get("calibrated_at", "")),
+                    bands=bands,
+                )
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise TrackingFileError(
+                f"{path} is not a valid noise file ({exc}); fix it or re-create it with `veracity calibrate`"
+            ) from None
+        return cls(path, machines)
+
+    def band(self, machine: str, key: str) -> NoiseBand | None:
+        entry = self.machines.get(machine)
+        return entry.bands.get(key) if entry else None
+
+    def update(self, machine: str, commit: str, bands: Sequence[NoiseBand]) -> None:
+        """Replace the bands of the calibrated benchmarks on `machine`, keeping the others."""
+        old = self.machines.get(machine)
+        merged = dict(old.bands) if old else {}
+        merged.update({b.key: b for b in bands})
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+        self.machines[machine] = MachineNoise(machine=machine, commit=commit, calibrated_at=now, bands=merged)
+
+    def save(self) -> None:
+        data = {
+            "version": NOISE_FILE_VERSION,
+            "machines": {
+                name: {
+                    "commit": m.commit,
+                    "calibrated_at": m.calibrated_at,
+                    "bands": {k: _band_json(b) for k, b in sorted(m.bands.items())},
+                }
+                for name, m in sorted(self.machines.items())
+            },
+        }
+        atomic_write_text(self.path, json.dumps(data, indent=2, sort_keys=False) + "\n")

@@ -1,0 +1,335 @@
+"""Reports for people and CI: plain text, Markdown (pull-request comments) and JSON."""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections import Counter
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
+
+from veracity.tracking.detect import Comparison, Verdict
+from veracity.tracking.history import Regression
+from veracity.tracking.targets import TargetStatus
+
+_TIME_STEPS = ((1e-6, "ns", 1e9), (1e-3, "µs", 1e6), (1.0, "ms", 1e3))
+_BYTE_STEPS = ((1e3, "B", 1), (1e6, "kB", 1e-3), (1e9, "MB", 1e-6))
+
+
+def format_value(value: float | None, unit: str) -> str:
+    """A value in a human unit: 1.5 ms, 3.2 GB, 512.3 texts/s; `failed` / `skipped` for missing ones."""
+    if value is None:
+        return "failed"
+    if not math.isfinite(value):
+        return "skipped" if math.isnan(value) else str(value)
+    if unit == "seconds":
+        for bound, name, scale in _TIME_STEPS:
+            if abs(value) < bound:
+                return f"{value * scale:.3g} {name}"
+        return f"{value:.3g} s"
+    if unit == "bytes":
+        for bound, name, scale in _BYTE_STEPS:
+            if abs(value) < bound:
+                return f"{value * scale:.3g} {name}"
+        return f"{value / 1e9:.3g} GB"
+    return f"{value:.4g} {unit}".rstrip()
+
+
+def direction_word(higher_is_better: bool) -> str:
+    return "higher is better" if higher_is_better else "lower is better"
+
+
+def _ratio(r: float | None) -> str:
+    return "n/a" if r is None else f"{r:.3f}"
+
+
+def _short(commit: str | None) -> str:
+    return commit[:8] if commit else "?"
+
+
+def _params_text(params: Sequence[tuple[str, str]]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in params)
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _finite(x: float | None) -> float | None:
+    return x if x is not None and math.isfinite(x) else None
+
+
+# --- regressions ---------------------------------------------------------------------------------
+
+
+def regression_range(r: Regression) -> str:
+    if r.good_commit is None:
+        return _short(r.first_bad_commit)
+    return f"{_short(r.good_commit)}..{_short(r.first_bad_commit)}"
+
+
+def regressions_to_json(regressions: Sequence[Regression]) -> str:
+    rows = [
+        {
+            "benchmark": r.benchmark,
+            "key": r.key,
+            "params": dict(r.params),
+            "unit": r.unit,
+            "direction": direction_word(r.higher_is_better),
+            "before": _finite(r.before),
+            "after": _finite(r.after),
+            "ratio": _finite(r.ratio),
+            "p_value": _finite(r.p_value),
+            "threshold": r.threshold,
+            "verdict": r.verdict.value,
+            "machine": r.machine,
+            "env": r.env_name,
+            "good_commit": r.good_commit,
+            "first_bad_commit": r.first_bad_commit,
+            "latest_commit": r.latest_commit,
+            "accepted": None
+            if r.accepted is None
+            else {"reason": r.accepted.reason, "expires": r.accepted.expires.isoformat()},
+        }
+        for r in regressions
+    ]
+    failing = sum(r.fails_ci for r in regressions)
+    return json.dumps({"regressions": rows, "failing": failing, "accepted": len(rows) - failing}, indent=2)
+
+
+def regressions_to_text(regressions: Sequence[Regression]) -> str:
+    if not regressions:
+        return "No open regressions."
+    lines = [f"{len(regressions)} open regression(s) ({sum(r.fails_ci for r in regressions)} failing CI):"]
+    for r in regressions:
+        accepted = f"  [accepted until {r.accepted.expires}: {r.accepted.reason}]" if r.accepted else ""
+        lines.append(
+            f"  {r.key}  {format_value(r.before, r.unit)} -> {format_value(r.after, r.unit)}"
+            f"  ratio {_ratio(r.ratio)} ({direction_word(r.higher_is_better)})"
+            f"  commits {regression_range(r)}{accepted}"
+        )
+    return "\n".join(lines)
+
+
+def regressions_to_markdown(regressions: Sequence[Regression]) -> str:
+    if not regressions:
+        return "**No open regressions.**\n"
+    failing = sum(r.fails_ci for r in regressions)
+    out = [
+        f"**{len(regressions)} open regression(s)**, {failing} failing CI, {len(regressions) - failing} accepted.",
+        "",
+        "| Benchmark | Parameters | Unit | Direction | Before | After | Ratio | Commits | Status |",
+        "|---|---|---|---|---:|---:|---:|---|---|",
+    ]
+    for r in regressions:
+        status = f"accepted until {r.accepted.expires}: {r.accepted.reason}" if r.accepted else "❌ open"
+        out.append(
+            "| "
+            + " | ".join(
+                _md_cell(x)
+                for x in (
+                    f"`{r.benchmark}`",
+                    _params_text(r.params),
+                    r.unit,
+                    direction_word(r.higher_is_better),
+                    format_value(r.before, r.unit),
+                    format_value(r.after, r.unit),
+                    _ratio(r.ratio),
+                    regression_range(r),
+                    status,
+                )
+            )
+            + " |"
+        )
+    return "\n".join(out) + "\n"
+
+
+# --- comparisons ---------------------------------------------------------------------------------
+
+_MARK = {
+    Verdict.WORSE: "❌ worse",
+    Verdict.BETTER: "✅ better",
+    Verdict.FAILED: "❌ failed",
+    Verdict.FIXED: "✅ fixed",
+    Verdict.GREY: "❔ inconclusive",
+    Verdict.UNCHANGED: "unchanged",
+    Verdict.INCOMPARABLE: "not comparable",
+}
+_ORDER = [Verdict.WORSE, Verdict.FAILED, Verdict.GREY, Verdict.BETTER, Verdict.FIXED, Verdict.INCOMPARABLE]
+
+
+def count_verdicts(rows: Sequence[Comparison]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for r in rows:
+        group = {Verdict.FAILED: Verdict.WORSE, Verdict.FIXED: Verdict.BETTER}.get(r.verdict, r.verdict)
+        counts[group.value] += 1
+    return counts
+
+
+def _changed(rows: Sequence[Comparison]) -> list[Comparison]:
+    return sorted(
+        (r for r in rows if r.verdict in _ORDER and r.verdict is not Verdict.INCOMPARABLE),
+        key=lambda r: (_ORDER.index(r.verdict), r.key),
+    )
+
+
+def _mark(r: Comparison, accepted: AbstractSet[str]) -> str:
+    mark = _MARK[r.verdict]
+    return mark + " (accepted)" if r.key in accepted and r.verdict in (Verdict.WORSE, Verdict.FAILED) else mark
+
+
+def comparison_to_markdown(
+    rows: Sequence[Comparison], before: str, after: str, accepted: AbstractSet[str] = frozenset()
+) -> str:
+    """Counts first (worse, better, unchanged), then a table of the rows that changed."""
+    c = count_verdicts(rows)
+    out = [
+        f"### Benchmarks: `{_short(before)}` → `{_short(after)}`",
+        "",
+        f"**{c['worse']} worse**, {c['better']} better, {c['unchanged']} unchanged"
+        + (f", {c['grey']} inconclusive" if c["grey"] else "")
+        + (f", {c['incomparable']} not comparable" if c["incomparable"] else "")
+        + ".",
+        "",
+    ]
+    changed = _changed(rows)
+    if changed:
+        out += [
+            "| | Benchmark | Parameters | Before | After | Ratio | Direction |",
+            "|---|---|---|---:|---:|---:|---|",
+        ]
+        for r in changed:
+            out.append(
+                "| "
+                + " | ".join(
+                    _md_cell(x)
+                    for x in (
+                        _mark(r, accepted),
+                        f"`{r.benchmark}`",
+                        _params_text(r.params),
+                        format_value(r.before, r.unit),
+                        format_value(r.after, r.unit),
+                        _ratio(r.ratio),
+                        direction_word(r.higher_is_better),
+                    )
+                )
+                + " |"
+            )
+    return "\n".join(out) + "\n"
+
+
+def comparison_to_text(
+    rows: Sequence[Comparison],
+    before: str,
+    after: str,
+    only_changed: bool = False,
+    accepted: AbstractSet[str] = frozenset(),
+) -> str:
+    c = count_verdicts(rows)
+    lines = [
+        f"{_short(before)} -> {_short(after)}: {c['worse']} worse, {c['better']} better, "
+        f"{c['unchanged']} unchanged, {c['grey']} inconclusive, {c['incomparable']} not comparable"
+    ]
+    shown = _changed(rows) if only_changed else sorted(rows, key=lambda r: r.key)
+    for r in shown:
+        lines.append(
+            f"  {_mark(r, accepted):<16} {format_value(r.before, r.unit):>16} {format_value(r.after, r.unit):>16}"
+            f"  {_ratio(r.ratio):>7}  {r.key}  ({direction_word(r.higher_is_better)})"
+        )
+    return "\n".join(lines)
+
+
+def comparison_to_json(rows: Sequence[Comparison], before: str, after: str) -> str:
+    return json.dumps(
+        {
+            "before": before,
+            "after": after,
+            "counts": dict(count_verdicts(rows)),
+            "rows": [
+                {
+                    "benchmark": r.benchmark,
+                    "key": r.key,
+                    "params": dict(r.params),
+                    "unit": r.unit,
+                    "direction": direction_word(r.higher_is_better),
+                    "env": r.env_name,
+                    "before": _finite(r.before),
+                    "after": _finite(r.after),
+                    "ratio": _finite(r.ratio),
+                    "p_value": _finite(r.p_value),
+                    "threshold": r.threshold,
+                    "verdict": r.verdict.value,
+                }
+                for r in rows
+            ],
+        },
+        indent=2,
+    )
+
+
+# --- targets -------------------------------------------------------------------------------------
+
+
+def _margin(m: float | None) -> str:
+    return "n/a" if m is None else f"{m * 100:+.1f}%"
+
+
+def targets_to_text(statuses: Sequence[TargetStatus], commit: str | None) -> str:
+    lines = [f"Targets at {_short(commit)}:"]
+    for s in statuses:
+        value = format_value(s.value, s.target.unit) if s.key else "no result"
+        lines.append(
+            f"  {s.status.icon} {s.target.title:<42} {s.target.describe():<18} {value:>16}  margin {_margin(s.margin)}"
+        )
+    return "\n".join(lines)
+
+
+def targets_to_markdown(statuses: Sequence[TargetStatus], commit: str | None) -> str:
+    out = [
+        f"### Targets at `{_short(commit)}`",
+        "",
+        "| | Target | Limit | Latest | Margin | Benchmark |",
+        "|---|---|---|---:|---:|---|",
+    ]
+    for s in statuses:
+        out.append(
+            "| "
+            + " | ".join(
+                _md_cell(x)
+                for x in (
+                    s.status.icon,
+                    s.target.title,
+                    s.target.describe(),
+                    format_value(s.value, s.target.unit) if s.key else "no result",
+                    _margin(s.margin),
+                    f"`{s.key}`" if s.key else f"`{s.target.benchmark}`",
+                )
+            )
+            + " |"
+        )
+    return "\n".join(out) + "\n"
+
+
+def targets_to_html(statuses: Sequence[TargetStatus], commit: str | None, project: str) -> str:
+    """A standalone page for html/targets.html (asv's site has no slot for custom pages)."""
+    esc = html.escape
+    rows = "\n".join(
+        f"<tr class='{esc(s.status.value.replace(' ', '-'))}'><td>{s.status.icon}</td><td>{esc(s.target.title)}</td>"
+        f"<td>{esc(s.target.describe())}</td>"
+        f"<td>{esc(format_value(s.value, s.target.unit) if s.key else 'no result')}</td>"
+        f"<td>{esc(_margin(s.margin))}</td><td><code>{esc(s.key or s.target.benchmark)}</code></td></tr>"
+        for s in statuses
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{esc(project)} performance targets</title>
+<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:.3em .6em}}tr.missed{{background:#fdd}}tr.close{{background:#ffd}}</style>
+</head><body><h1>{esc(project)} performance targets</h1>
+<p>Latest commit: <code>{esc(_short(commit))}</code>. ✅ met, ⚠️ met with under 10% margin, ❌ missed,
+❔ no result. <a href="index.html">Back to the benchmarks</a>.</p>
+<table><thead><tr><th></th><th>Target</th><th>Limit</th><th>Latest</th><th>Margin</th><th>Benchmark</th></tr></thead>
+<tbody>
+{rows}
+</tbody></table></body></html>
+"""

@@ -1,0 +1,97 @@
+"""Small, dependency-free statistics for benchmark samples: medians and the Mann-Whitney U test."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from functools import lru_cache
+
+# Above this many samples on both sides together the normal approximation is used.
+_EXACT_LIMIT = 40
+
+
+def median(values: Sequence[float]) -> float:
+    """The median of a non-empty sequence."""
+    ordered = sorted(values)
+    n = len(ordered)
+    if n == 0:
+        raise ValueError("median of no values")
+    mid = n // 2
+    return ordered[mid] if n % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+@lru_cache(maxsize=256)
+def _u_distribution(n1: int, n2: int) -> tuple[int, ...]:
+    """Counts of each U value over all arrangements of n1 + n2 distinct samples."""
+    # counts[i][j] is the distribution for i and j samples; built row by row.
+    prev = [(1,) for _ in range(n2 + 1)]  # i = 0: U is 0 whatever j
+    for i in range(1, n1 + 1):
+        cur: list[tuple[int, ...]] = [(1,)]  # j = 0
+        for j in range(1, n2 + 1):
+            a = cur[j - 1]  # last sample is from the second group: U unchanged
+            b = prev[j]  # last sample is from the first group: U grows by j
+            size = i * j + 1
+            out = [0] * size
+            for u, c in enumerate(a):
+                out[u] += c
+            for u, c in enumerate(b):
+                out[u + j] += c
+            cur.append(tuple(out))
+        prev = cur
+    return prev[n2]
+
+
+def mann_whitney_p(a: Sequence[float], b: Sequence[float]) -> float:
+    """Two-sided p-value that `a` and `b` come from the same distribution.
+
+    Exact (permutation distribution) for small samples without ties, otherwise the normal
+    approximation with tie and continuity corrections. Returns 1.0 when either side is empty.
+    """
+    n1, n2 = len(a), len(b)
+    if n1 == 0 or n2 == 0:
+        return 1.0
+    pooled = sorted([(x, 0) for x in a] + [(x, 1) for x in b])
+    ranks = [0.0] * len(pooled)
+    tie_term = 0.0
+    i = 0
+    while i < len(pooled):
+        j = i
+        while j + 1 < len(pooled) and pooled[j + 1][0] == pooled[i][0]:
+            j += 1
+        rank = (i + j) / 2 + 1
+        for k in range(i, j + 1):
+            ranks[k] = rank
+        t = j - i + 1
+        tie_term += t**3 - t
+        i = j + 1
+    r1 = sum(r for r, (_, g) in zip(ranks, pooled, strict=True) if g == 0)
+    u1 = r1 - n1 * (n1 + 1) / 2
+    u = min(u1, n1 * n2 - u1)
+    if tie_term == 0 and n1 + n2 <= _EXACT_LIMIT:
+        dist = _u_distribution(n1, n2)
+        total = sum(dist)
+        tail = sum(dist[: math.floor(u) + 1])
+        return min(1.0, 2 * tail / total)
+    n = n1 + n2
+    var = n1 * n2 / 12 * ((n + 1) - tie_term / (n * (n - 1)))
+    if var <= 0:
+        return 1.0
+    z = (abs(u1 - n1 * n2 / 2) - 0.5) / math.sqrt(var)
+    return min(1.0, math.erfc(max(z, 0.0) / math.sqrt(2)))
+
+
+def relative_spread(values: Sequence[float]) -> float:
+    """Largest ratio between two of `values`, minus one (0.0 for fewer than two positive values)."""
+    positive = [v for v in values if v > 0 and math.isfinite(v)]
+    if len(positive) < 2:
+        return 0.0
+    return max(positive) / min(positive) - 1
+
+
+def log_std(values: Sequence[float]) -> float:
+    """Sample standard deviation of log(values): the coefficient of variation for small spreads."""
+    logs = [math.log(v) for v in values if v > 0 and math.isfinite(v)]
+    if len(logs) < 2:
+        return 0.0
+    mean = sum(logs) / len(logs)
+    return math.sqrt(sum((x - mean) ** 2 for x in logs) / (len(logs) - 1))

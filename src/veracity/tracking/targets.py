@@ -1,0 +1,123 @@
+"""The product's performance targets and where the latest commit stands against each.
+
+Targets live in a committed TOML file (default benchmarks/targets.toml); without one, the seed
+targets below apply. Each names a benchmark by glob on `name(params)`, a comparison and a limit
+in the benchmark's own unit:
+
+    [[target]]
+    title = "embedding throughput"
+    benchmark = "embedding.*.track_texts_per_second*"
+    op = ">"
+    limit = 500
+    unit = "texts/s"
+"""
+
+from __future__ import annotations
+
+import enum
+import fnmatch
+import math
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from veracity.tracking.errors import TrackingFileError
+from veracity.tracking.results import BenchmarkResult
+
+# Met, but closer to the limit than this, is a warning.
+WARN_MARGIN = 0.10
+
+
+@dataclass(frozen=True)
+class Target:
+    title: str
+    benchmark: str
+    op: str  # ">" (value must exceed limit) or "<" (value must stay below)
+    limit: float
+    unit: str
+
+    def matches(self, key: str) -> bool:
+        return fnmatch.fnmatchcase(key, self.benchmark) or fnmatch.fnmatchcase(key.split("(", 1)[0], self.benchmark)
+
+    def describe(self) -> str:
+        return f"{self.op} {_fmt(self.limit)} {self.unit}"
+
+
+SEED_TARGETS: tuple[Target, ...] = (
+    Target("embedding throughput", "embedding.*track_texts_per_second*", ">", 500, "texts/s"),
+    Target("NLI throughput", "nli.*track_pairs_per_second*", ">", 2, "pairs/s"),
+    Target("vector search, 10K vectors", "vector_search.*time_search_10k*", "<", 3, "seconds"),
+    Target("end-to-end claim to verdict", "pipeline.*time_end_to_end*", "<", 60, "seconds"),
+    Target("peak memory", "pipeline.*peak_memory*", "<", 4e9, "bytes"),
+    Target("recall@1, IVFFlat lists 50 / probes 10", "vector_search.*track_recall_at_1*ivfflat*", ">", 0.95, "ratio"),
+)
+
+
+class Status(enum.StrEnum):
+    MET = "met"
+    CLOSE = "close"
+    MISSED = "missed"
+    NO_DATA = "no data"
+
+    @property
+    def icon(self) -> str:
+        return {"met": "✅", "close": "⚠️", "missed": "❌", "no data": "❔"}[self.value]
+
+
+@dataclass(frozen=True)
+class TargetStatus:
+    target: Target
+    key: str | None
+    value: float | None
+    margin: float | None  # relative headroom: +0.25 is 25% better than the limit, negative is a miss
+    status: Status
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def evaluate_target(target: Target, results: Sequence[BenchmarkResult]) -> TargetStatus:
+    """Judge a target on the worst matching result (a target must hold for every parameter)."""
+    matching = [r for r in results if r.ok and target.matches(r.key)]
+    if not matching:
+        return TargetStatus(target, None, None, None, Status.NO_DATA)
+
+    def margin(r: BenchmarkResult) -> float:
+        assert r.value is not None
+        if target.op == ">":
+            return r.value / target.limit - 1
+        return 1 - r.value / target.limit
+
+    worst = min(matching, key=margin)
+    m = margin(worst)
+    status = Status.MISSED if m <= 0 else Status.CLOSE if m < WARN_MARGIN else Status.MET
+    return TargetStatus(target, worst.key, worst.value, m, status)
+
+
+def load_targets(path: Path | None) -> tuple[Target, ...]:
+    """Targets from the file, or the seed targets when there is none."""
+    if path is None or not Path(path).exists():
+        return SEED_TARGETS
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        entries = data.get("target", [])
+        if not isinstance(entries, list) or not entries:
+            raise ValueError("expected one or more [[target]] tables")
+        out = []
+        for i, e in enumerate(entries, 1):
+            if not isinstance(e, dict):
+                raise ValueError(f"target {i} is not a table")
+            title, bench, op, limit = e.get("title"), e.get("benchmark"), e.get("op"), e.get("limit")
+            if not isinstance(title, str) or not isinstance(bench, str):
+                raise ValueError(f"target {i} needs title and benchmark strings")
+            if op not in (">", "<"):
+                raise ValueError(f'target {i} ({title}): op must be ">" or "<"')
+            if isinstance(limit, bool) or not isinstance(limit, int | float) or not math.isfinite(limit) or limit == 0:
+                raise ValueError(f"target {i} ({title}): limit must be a non-zero number")
+            out.append(Target(title, bench, op, float(limit), str(e.get("unit", ""))))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError) as exc:
+        raise TrackingFileError(f"{path}: {exc}; fix the targets file") from None
+    return tuple(out)

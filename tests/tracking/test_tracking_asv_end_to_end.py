@@ -1,0 +1,176 @@
+"""The issue's acceptance tests on real asv runs of a toy suite with planted changes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from toy_suite import MACHINE, ToyRepo
+
+from veracity.tracking.cli import main
+
+pytestmark = pytest.mark.asv
+
+
+@pytest.fixture(scope="module")
+def history(asv_home: Path, tmp_path_factory: pytest.TempPathFactory) -> ToyRepo:
+    """base -> A/A -> two throughput drops -> throughput back up -> recall drop, each benchmarked.
+
+    `track_items_per_second` drops 20% for two commits and rises back for the rest: plain asv
+    publishes that rise as a regression. `track_grey_items_per_second` drops 20% and stays down.
+    """
+    repo = ToyRepo(tmp_path_factory.mktemp("history") / "toy")
+    plants = {
+        "base": {},
+        "aa": {},
+        "drop": {"throughput": 0.8, "grey": 0.8},
+        "drop2": {"throughput": 0.8, "grey": 0.8},
+        "rise": {"grey": 0.8},
+        "rise2": {"grey": 0.8},
+        "recall": {"grey": 0.8, "recall": 0.9},
+    }
+    for label, plant in plants.items():
+        repo.commit(label, **plant)
+    for label in plants:
+        repo.run_at(label)
+    repo.checkout_main()
+    return repo
+
+
+def _compare(repo: ToyRepo, a: str, b: str, capsys, *extra: str) -> tuple[int, dict]:
+    code = main(
+        ["compare", repo.commits[a], repo.commits[b], "--config", str(repo.config), "--json", "--rerun", "0", *extra]
+    )
+    out = json.loads(capsys.readouterr().out)
+    return code, {row["key"]: row["verdict"] for row in out["rows"]}
+
+
+def test_aa_pair_of_whole_suite_flags_nothing(history: ToyRepo, capsys) -> None:
+    code, verdicts = _compare(history, "base", "aa", capsys)
+    assert code == 0
+    assert len(verdicts) == 7
+    assert all(v == "unchanged" for v in verdicts.values()), verdicts
+
+
+def test_planted_throughput_drop_is_flagged(history: ToyRepo, capsys) -> None:
+    code, verdicts = _compare(history, "aa", "drop", capsys)
+    assert code == 1
+    assert verdicts["bench.Suite.track_items_per_second"] == "worse"
+    assert {k for k, v in verdicts.items() if v != "unchanged"} == {
+        "bench.Suite.track_items_per_second",
+        "bench.Suite.track_grey_items_per_second",
+    }
+
+
+def test_planted_throughput_improvement_is_not_flagged(history: ToyRepo, capsys) -> None:
+    code, verdicts = _compare(history, "drop2", "rise", capsys)
+    assert code == 0
+    assert verdicts["bench.Suite.track_items_per_second"] == "better"
+
+
+def test_planted_recall_drop_is_flagged(history: ToyRepo, capsys) -> None:
+    code, verdicts = _compare(history, "rise2", "recall", capsys)
+    assert code == 1
+    assert {k for k, v in verdicts.items() if v != "unchanged"} == {"bench.Suite.track_recall"}
+
+
+def test_compare_markdown_counts_first_then_changed_rows(history: ToyRepo, capsys) -> None:
+    code = main(["compare", "aa", "drop", "--config", str(history.config), "--markdown", "--rerun", "0"])
+    text = capsys.readouterr().out
+    assert code == 1
+    assert "**2 worse**, 0 better, 5 unchanged." in text
+    assert "| ❌ worse | `bench.Suite.track_items_per_second` |" in text
+    assert "track_recall" not in text
+
+
+def test_regressions_lists_open_drops_with_their_commit_ranges(history: ToyRepo, capsys) -> None:
+    code = main(["regressions", "--config", str(history.config), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1
+    found = {r["benchmark"]: r for r in out["regressions"]}
+    assert set(found) == {"bench.Suite.track_recall", "bench.Suite.track_grey_items_per_second"}
+    recall = found["bench.Suite.track_recall"]
+    assert (recall["direction"], recall["unit"]) == ("higher is better", "ratio")
+    assert recall["before"] == pytest.approx(0.97) and recall["after"] == pytest.approx(0.873)
+    assert recall["good_commit"] == history.commits["rise2"]
+    assert recall["first_bad_commit"] == history.commits["recall"]
+    grey = found["bench.Suite.track_grey_items_per_second"]
+    assert (grey["before"], grey["after"], grey["unit"]) == (500.0, 400.0, "items/s")
+    assert (grey["good_commit"], grey["first_bad_commit"]) == (history.commits["aa"], history.commits["drop"])
+
+
+def test_accepted_regression_stays_visible_but_passes(history: ToyRepo, tmp_path: Path, capsys) -> None:
+    triage = tmp_path / "triage.toml"
+    triage.write_text(
+        '[[accepted]]\nbenchmark = "bench.Suite.track_*"\nreason = "smaller index, see #7"\nexpires = 2999-01-01\n'
+    )
+    code = main(["regressions", "--config", str(history.config), "--markdown", "--triage-file", str(triage)])
+    text = capsys.readouterr().out
+    assert code == 0
+    assert "track_recall" in text and "accepted until 2999-01-01: smaller index, see #7" in text
+
+
+def test_publish_lists_drops_of_higher_is_better_and_never_their_rise(history: ToyRepo) -> None:
+    history.asv("publish")
+    html = history.root / "html"
+    rows = {row[0]: row for row in json.loads((html / "regressions.json").read_text())["regressions"]}
+    # Only the track_ rows: the time_ series have no calibrated band here and this machine may be busy.
+    assert {k for k in rows if ".track_" in k} == {
+        "bench.Suite.track_recall",
+        "bench.Suite.track_grey_items_per_second",
+    }
+    # The persistent drop is dated to its commit range (aa, drop]: revisions 1 -> 2 of the history.
+    assert rows["bench.Suite.track_grey_items_per_second"][6] == [[None, 2, 500.0, 400.0]]
+    feed = (html / "regressions.xml").read_text()
+    assert "track_recall" in feed and "track_items_per_second" not in feed
+    graph_units = json.loads((html / "index.json").read_text())["benchmarks"]
+    assert graph_units["bench.Suite.track_recall"]["unit"] == "ratio (higher is better)"
+    assert "❌" in (html / "targets.html").read_text() or "❔" in (html / "targets.html").read_text()
+    assert 'href="targets.html"' in (html / "index.html").read_text()
+
+
+def test_targets_report_margin_and_status(history: ToyRepo, tmp_path: Path, capsys) -> None:
+    targets = tmp_path / "targets.toml"
+    targets.write_text(
+        '[[target]]\ntitle = "throughput"\nbenchmark = "bench.Suite.track_items_per_second"\nop = ">"\nlimit = 500\n'
+        'unit = "items/s"\n'
+        '[[target]]\ntitle = "recall"\nbenchmark = "bench.Suite.track_recall"\nop = ">"\nlimit = 0.95\n'
+        'unit = "ratio"\n'
+    )
+    code = main(["targets", "--config", str(history.config), "--json", "--targets-file", str(targets), "--check"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1
+    status = {t["title"]: (t["status"], round(t["margin"], 3)) for t in out["targets"]}
+    assert status == {"throughput": ("met", 1.0), "recall": ("missed", round(0.873 / 0.95 - 1, 3))}
+
+
+def test_slowdown_smaller_than_calibrated_noise_is_not_flagged(asv_home: Path, tmp_path: Path, capsys) -> None:
+    repo = ToyRepo(tmp_path / "noisy")
+    repo.commit("noisy", jitter=0.08)
+    repo.commit("slower", jitter=0.08, time=1.03)
+    repo.git("checkout", "-q", repo.commits["noisy"])
+    noise = tmp_path / "noise.json"
+    code = main(
+        ["calibrate", "--config", str(repo.config), "--runs", "3", "--bench", "time_", "--noise-file", str(noise), "-q"]
+    )
+    assert code == 0
+    assert "calibrated 3 benchmark(s) on machine toybox" in capsys.readouterr().out
+    bands = json.loads(noise.read_text())["machines"][MACHINE]["bands"]
+    assert bands["bench.Suite.time_work"]["band"] > 0.1  # the ±8% drift between runs was seen
+    repo.run_at("noisy")
+    repo.run_at("slower")
+    code, verdicts = _compare(repo, "noisy", "slower", capsys, "--noise-file", str(noise))
+    assert code == 0
+    assert verdicts["bench.Suite.time_work"] == "unchanged"
+
+
+def test_plain_asv_publishes_the_throughput_rise_as_a_regression(history: ToyRepo) -> None:
+    """What the plugin fixes: the same history published without it."""
+    plain = history.root / "asv-plain.conf.json"
+    plain.write_text(history.config.read_text().replace('".veracity.tracking.asv_plugin"', ""))
+    history.asv("--config", str(plain), "publish", "--html-dir", "html-plain")
+    listed = {
+        row[0] for row in json.loads((history.root / "html-plain" / "regressions.json").read_text())["regressions"]
+    }
+    assert "bench.Suite.track_items_per_second" in listed

@@ -1,0 +1,113 @@
+"""The committed tracking files (noise bands, triage, targets) and asv.conf.json: read, written, rejected."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+
+from veracity.tracking.asvconf import AsvConfig
+from veracity.tracking.errors import ResultsError, TrackingFileError
+from veracity.tracking.noise import NoiseBand, NoiseFile
+from veracity.tracking.targets import SEED_TARGETS, load_targets
+from veracity.tracking.triage import load_triage
+
+
+def test_noise_file_round_trips_and_keeps_other_machines(tmp_path: Path) -> None:
+    path = tmp_path / "noise.json"
+    noise = NoiseFile.load(path)
+    noise.update("a", "c1", [NoiseBand("x.time_y", 0.07, 5, 0.02, 0.05)])
+    noise.update("b", "c2", [NoiseBand("x.time_y", 0.2, 5, 0.06, 0.1)])
+    noise.save()
+    again = NoiseFile.load(path)
+    assert again.band("a", "x.time_y").band == 0.07
+    assert again.band("b", "x.time_y").band == 0.2
+    assert again.band("c", "x.time_y") is None
+
+
+def test_corrupt_noise_file_says_to_recalibrate(tmp_path: Path) -> None:
+    path = tmp_path / "noise.json"
+    path.write_text('{"version": 1, "machines": {"a": {"bands": {"k": {"band": "wide"}}}}}')
+    with pytest.raises(TrackingFileError, match="veracity calibrate"):
+        NoiseFile.load(path)
+
+
+def test_interrupted_save_leaves_the_old_noise_file_whole(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "noise.json"
+    noise = NoiseFile.load(path)
+    noise.update("a", "c1", [NoiseBand("k", 0.07, 5, 0.02, 0.05)])
+    noise.save()
+    before = path.read_text()
+    noise.update("a", "c2", [NoiseBand("k", 0.5, 5, 0.02, 0.05)])
+
+    def crash(fd: int) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", crash)
+    with pytest.raises(OSError):
+        noise.save()
+    assert path.read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["noise.json"]
+
+
+def test_triage_accepts_until_expiry(tmp_path: Path) -> None:
+    path = tmp_path / "triage.toml"
+    path.write_text(
+        '[[accepted]]\nbenchmark = "nli.*"\nreason = "slower tokenizer, #12"\nexpires = 2026-01-31\n'
+        '[[accepted]]\nbenchmark = "vs.S.time_q(10)"\nreason = "x"\nexpires = 2026-01-31\nmachine = "ci"\n'
+    )
+    triage = load_triage(path)
+    assert triage.lookup("nli.T.track_pairs_per_second(8)", "box", dt.date(2026, 1, 31)) is not None
+    assert triage.lookup("nli.T.track_pairs_per_second(8)", "box", dt.date(2026, 2, 1)) is None
+    assert triage.lookup("vs.S.time_q(10)", "box", dt.date(2026, 1, 1)) is None
+    assert triage.lookup("vs.S.time_q(10)", "ci", dt.date(2026, 1, 1)) is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[[accepted]]\nbenchmark = "x"\nexpires = 2026-01-01\n', "needs a reason"),
+        ('[[accepted]]\nbenchmark = "x"\nreason = "r"\nexpires = "soon"\n', "YYYY-MM-DD"),
+        ("[[accepted]\n", "triage"),
+    ],
+)
+def test_bad_triage_file_says_what_to_fix(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "triage.toml"
+    path.write_text(text)
+    with pytest.raises(TrackingFileError, match=message):
+        load_triage(path)
+
+
+def test_targets_default_to_the_seed_targets(tmp_path: Path) -> None:
+    assert load_targets(tmp_path / "none.toml") == SEED_TARGETS
+    assert {t.limit for t in SEED_TARGETS} >= {500, 2, 3, 60, 0.95}
+
+
+def test_bad_targets_file(tmp_path: Path) -> None:
+    path = tmp_path / "targets.toml"
+    path.write_text('[[target]]\ntitle = "x"\nbenchmark = "y"\nop = ">="\nlimit = 1\n')
+    with pytest.raises(TrackingFileError, match="op must be"):
+        load_targets(path)
+
+
+def test_asv_conf_with_comments_and_trailing_commas(tmp_path: Path) -> None:
+    path = tmp_path / "asv.conf.json"
+    path.write_text(
+        '{\n  // comment with "quotes"\n  "project": "p", "results_dir": ".asv/results",\n'
+        '  "url": "http://x//y", "environment_type": "existing",\n}\n'
+    )
+    conf = AsvConfig.load(path)
+    assert conf.results_dir == tmp_path / ".asv" / "results"
+    assert conf.html_dir == tmp_path / "html"
+    assert conf.uses_existing_env
+    assert conf.noise_file == tmp_path / "benchmarks" / "noise.json"
+
+
+def test_missing_or_broken_asv_conf(tmp_path: Path) -> None:
+    with pytest.raises(ResultsError, match="--config"):
+        AsvConfig.load(tmp_path / "asv.conf.json")
+    (tmp_path / "asv.conf.json").write_text("{")
+    with pytest.raises(ResultsError, match="not valid JSON"):
+        AsvConfig.load(tmp_path / "asv.conf.json")

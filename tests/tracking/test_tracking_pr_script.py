@@ -1,0 +1,51 @@
+"""scripts/pr_benchmarks.sh, the script CI runs on pull requests, on a real virtualenv asv suite."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from toy_suite import MACHINE, REPO_ROOT, ToyRepo
+
+pytestmark = [pytest.mark.asv, pytest.mark.slow]
+
+
+def test_pr_script_flags_throughput_drop_rerunning_the_grey_zone(asv_home: Path, tmp_path: Path) -> None:
+    repo = ToyRepo(tmp_path / "toy", env_type="virtualenv")
+    repo.commit("base")
+    repo.commit("pr", throughput=0.8, grey=0.94, memory=0.5)
+    comment = tmp_path / "comment.md"
+    env = dict(
+        os.environ,
+        PYTHON=sys.executable,
+        ASV_CONFIG=str(repo.config),
+        ASV_MACHINE=MACHINE,
+        VERACITY_RERUN="1",
+        PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
+    )
+    done = subprocess.run(
+        [str(REPO_ROOT / "scripts" / "pr_benchmarks.sh"), "base", "pr", str(comment)],
+        cwd=repo.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
+    text = comment.read_text()
+    # throughput -20% and the grey -6% (settled as worse after one re-run); memory halved is better.
+    assert "**2 worse**, 1 better, 4 unchanged." in text, text
+    assert "`bench.Suite.track_grey_items_per_second`" in text
+    assert "re-run 1/1 of 1 inconclusive benchmark(s): bench.Suite.track_grey_items_per_second" in done.stderr
+    assert text in done.stdout  # the script prints the comment too
+
+
+def test_pr_script_usage_error_exits_2(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [str(REPO_ROOT / "scripts" / "pr_benchmarks.sh")], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert "usage:" in done.stderr
