@@ -29,6 +29,29 @@ MATMUL_SIZE = 1024
 PERCENTILES = (50, 95, 99)
 
 
+class Timed:
+    """Sampling for `time_*` benchmarks of model calls (tens of ms to a second per call).
+
+    Two rounds of 4-10 samples keep each benchmark near 10 s at most, so the whole suite fits the
+    10-minute budget per commit while leaving enough samples for the statistical test. `--quick`
+    takes one sample of each.
+    """
+
+    rounds = 2
+    repeat = (4, 10, 4.0)
+    warmup_time = 0.2
+    timeout = 60
+
+
+class Tracked:
+    """`track_*` benchmarks measure themselves; one round is one value."""
+
+    rounds = 1
+    repeat = 1
+    warmup_time = 0
+    timeout = 120
+
+
 def pin_threads(threads: int = 1) -> None:
     """Pin torch (and through OMP, numpy's BLAS) to `threads` threads for steady timings."""
     import torch
@@ -77,10 +100,9 @@ def short_texts(n: int) -> tuple[str, ...]:
 
 @functools.cache
 def long_texts(n: int) -> tuple[str, ...]:
-    """`n` long passages (the longest in the corpus, then pairs of them joined), about 100-250 tokens."""
-    passages = sorted((p.text for p in load_corpus()), key=len, reverse=True)
-    joined = [f"{passages[i]} {passages[i + 1]}" for i in range(0, 2 * n, 2)]
-    return tuple(joined[:n])
+    """The `n` longest passages of the corpus, multi-sentence texts of about 80-130 tokens."""
+    passages = sorted((p.text for p in load_corpus()), key=lambda text: (-len(text), text))
+    return tuple(passages[:n])
 
 
 @functools.cache

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from benchmarks.common import (
+    Timed,
+    Tracked,
     best_rate,
     embedder,
     latencies_ms,
@@ -22,12 +24,11 @@ THROUGHPUT_TEXTS = 256
 LATENCY_BATCHES = 20
 
 
-class EncodeBatch:
+class EncodeBatch(Timed):
     """One batch of short texts at the seed batch profiles (8 to 128)."""
 
     params = [8, 16, 32, 64, 128]
     param_names = ["batch_size"]
-    timeout = 60
 
     def setup(self, batch_size: int) -> None:
         self.model = embedder()
@@ -38,26 +39,23 @@ class EncodeBatch:
         self.model.encode(self.texts)
 
 
-class EncodeLength:
-    """Short claims against long multi-sentence passages, 32 texts per batch."""
+class EncodeLength(Timed):
+    """Short claims against long multi-sentence passages, 16 texts per batch."""
 
     params = ["short", "long"]
     param_names = ["texts"]
-    timeout = 60
 
     def setup(self, texts: str) -> None:
         self.model = embedder()
-        self.model.batch_size = 32
-        self.texts = list(short_texts(32) if texts == "short" else long_texts(32))
+        self.model.batch_size = 16
+        self.texts = list(short_texts(16) if texts == "short" else long_texts(16))
 
     def time_encode(self, texts: str) -> None:
         self.model.encode(self.texts)
 
 
-class EncodeThroughput:
+class EncodeThroughput(Tracked):
     """Texts per second and the share of this machine's matmul rate that encoding reaches."""
-
-    timeout = 60
 
     def setup(self) -> None:
         self.model = embedder()
@@ -81,10 +79,8 @@ class EncodeThroughput:
         return achieved / matmul_gflops()
 
 
-class EncodeLatency:
+class EncodeLatency(Tracked):
     """Per-batch latency percentiles of 32 short texts, from one set of samples per run."""
-
-    timeout = 60
 
     def setup_cache(self) -> dict[str, float]:
         model = embedder()
@@ -106,10 +102,8 @@ class EncodeLatency:
         return cache["p99"]
 
 
-class EmbeddingMemory:
+class EmbeddingMemory(Tracked):
     """Memory of each phase alone: loading the model (fresh process), and encoding one batch of 64."""
-
-    timeout = 120
 
     def setup(self) -> None:
         self.model = embedder()
@@ -129,12 +123,11 @@ class EmbeddingMemory:
         self.model.encode(self.texts)
 
 
-class EncodeCuda:
+class EncodeCuda(Timed):
     """The same batch on a CUDA GPU, synchronised before the timer stops; skipped without a GPU."""
 
     params = [32, 128]
     param_names = ["batch_size"]
-    timeout = 60
 
     def setup(self, batch_size: int) -> None:
         require_cuda()

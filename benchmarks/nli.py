@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from benchmarks.common import (
+    Timed,
+    Tracked,
     best_rate,
     held_out_pairs,
     latencies_ms,
@@ -20,12 +22,11 @@ PAIRS = 64
 LATENCY_PAIRS = 40
 
 
-class NliThroughput:
+class NliThroughput(Tracked):
     """Pairs per second on the mixed-length set, length-sorted batches of 8 to 64."""
 
     params = [8, 16, 32, 64]
     param_names = ["batch_size"]
-    timeout = 60
 
     def setup(self, batch_size: int) -> None:
         self.model = nli_model()
@@ -37,12 +38,11 @@ class NliThroughput:
         return best_rate(len(self.pairs), lambda: self.model.predict(self.pairs), repeats=2)
 
 
-class NliBatching:
+class NliBatching(Timed):
     """The same 64 mixed-length pairs in batches of 16, sorted by length or in arrival order."""
 
     params = ["sorted", "unsorted"]
     param_names = ["batching"]
-    timeout = 60
 
     def setup(self, batching: str) -> None:
         self.model = nli_model()
@@ -54,10 +54,8 @@ class NliBatching:
         self.model.predict(self.pairs, sort_by_length=self.sort)
 
 
-class NliLatency:
+class NliLatency(Tracked):
     """Latency of one (evidence, claim) pair at a time, as an interactive caller sees it."""
-
-    timeout = 60
 
     def setup_cache(self) -> dict[str, float]:
         model = nli_model()
@@ -79,10 +77,8 @@ class NliLatency:
         return cache["p99"]
 
 
-class NliQuality:
+class NliQuality(Tracked):
     """Accuracy on held-out template groups, and the share of the matmul rate the model reaches."""
-
-    timeout = 60
 
     def setup(self) -> None:
         self.model = nli_model()
@@ -102,10 +98,8 @@ class NliQuality:
         return best_rate(flops, lambda: self.model.predict(pairs), repeats=2) / 1e9 / matmul_gflops()
 
 
-class NliMemory:
+class NliMemory(Tracked):
     """Memory of each phase alone: loading the model (fresh process) and one batch of 16 pairs."""
-
-    timeout = 120
 
     def setup(self) -> None:
         self.model = nli_model()
@@ -125,10 +119,8 @@ class NliMemory:
         self.model.predict(self.pairs)
 
 
-class NliCuda:
+class NliCuda(Timed):
     """Batches of 32 pairs on a CUDA GPU, synchronised before the timer stops; skipped without a GPU."""
-
-    timeout = 60
 
     def setup(self) -> None:
         require_cuda()

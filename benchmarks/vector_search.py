@@ -107,7 +107,8 @@ class _SearchGrid:
 
     timeout = 300
     rounds = 1
-    repeat = (3, 10, 5.0)
+    repeat = (5, 10, 2.0)
+    warmup_time = 0.05
 
     @staticmethod
     def spec(*params: int) -> IndexSpec:

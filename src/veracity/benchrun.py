@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -48,10 +49,27 @@ def asv_executable() -> str:
 def run_asv(args: Sequence[str], *, env: dict[str, str] | None = None, check: bool = True) -> int:
     """Run one asv command with our environment, streaming its output; non-zero exit raises if `check`."""
     command = [asv_executable(), *args]
-    code = subprocess.call(command, env={**os.environ, **(env or {})})
+    # Its own process group, so an interrupt reaches asv's forkserver and benchmark children too.
+    process = subprocess.Popen(command, env={**os.environ, **(env or {})}, start_new_session=True)
+    try:
+        code = process.wait()
+    except BaseException:
+        _stop_group(process)
+        raise
     if check and code != 0:
         raise VeracityError(f"`asv {' '.join(args)}` failed with exit code {code}; see its output above")
     return code
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    """SIGINT the whole asv process group, then SIGKILL whatever is left after a grace period."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGINT)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=15)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def bench_environment(config: Path) -> dict[str, str]:
