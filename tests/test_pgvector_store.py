@@ -118,3 +118,25 @@ def test_lost_server_during_search_is_a_database_error(database_dsn: str) -> Non
     with connect(database_dsn) as admin:  # closing after the connection died still drops the schema
         schemas = {row[0] for row in admin.execute("SELECT nspname FROM pg_namespace")}
     assert store.schema not in schemas
+
+
+def test_short_ivfflat_answers_are_padded_not_crashed(database_dsn: str) -> None:
+    rng = np.random.default_rng(3)
+    corpus = rng.normal(size=(200, 8)).astype(np.float32)
+    with PgVectorStore(database_dsn, 8, IndexSpec("ivfflat", lists=50, probes=1)) as store:
+        store.load(np.arange(200), corpus)
+        found = store.search_many(corpus[:20], 10)
+    assert found.shape == (20, 10)
+    assert (found == -1).any(), "50 lists of ~4 vectors and 1 probe should return short answers"
+    assert (found[:, 0] >= 0).all(), "every query still finds its nearest list"
+
+
+def test_attached_store_searches_a_kept_table_and_never_drops_it(database_dsn: str, clustered) -> None:
+    corpus, queries, truth = clustered
+    owner = PgVectorStore(database_dsn, DIM, IndexSpec("hnsw"))
+    owner.load(np.arange(N), corpus)
+    with PgVectorStore(database_dsn, DIM, IndexSpec("hnsw", ef_search=100), attach=owner.schema) as attached:
+        assert recall_at_k(attached.search_many(queries, 10), truth, 10) >= 0.95
+    with connect(database_dsn) as conn:
+        assert conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (owner.schema,)).fetchone()
+    owner.close()

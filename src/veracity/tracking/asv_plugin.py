@@ -27,6 +27,7 @@ from veracity.tracking.direction import parse_unit
 from veracity.tracking.noise import NoiseFile
 from veracity.tracking.triage import load_triage
 
+ORDER_OFFLINE = 20
 ORDER_REGRESSIONS = 10
 ORDER_TARGETS = 11
 
@@ -219,3 +220,18 @@ class TargetsPage(OutputPublisher):
             link = '<li id="nav-li-targets"><a href="targets.html">Targets</a></li>'
             if anchor in text and link not in text:
                 atomic_write_text(index, text.replace(anchor, anchor + "\n\t" + link))
+
+
+class OfflineSite(OutputPublisher):
+    """Last step of `asv publish`: the site's scripts come from html/vendor/, not from CDNs."""
+
+    name = "veracity-offline"
+    button_label = ""
+    description = "Serve asv's third-party scripts locally"
+    order = ORDER_OFFLINE
+
+    @classmethod
+    def publish(cls, conf, repo, benchmarks, graphs, revisions):
+        from veracity.tracking.offline_site import make_offline
+
+        make_offline(Path(conf.html_dir))
