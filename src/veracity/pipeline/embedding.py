@@ -10,6 +10,7 @@ import numpy as np
 from veracity.config import DEFAULT_EMBEDDING_MODEL
 from veracity.flops import EncoderShape
 from veracity.models import device_or_error, hub_offline, load_error, resolve_model
+from veracity.progress import progress_bar
 from veracity.textcheck import check_texts
 
 
@@ -53,18 +54,25 @@ class Embedder:
         check_texts(texts, what="text")
         counts = self.token_counts(texts)
         truncated = int((counts > self.max_seq_length).sum())
+        # Batches of texts sorted by token count, not by characters as sentence-transformers does:
+        # on the shipped claims that cuts padding from ~25% of the real tokens to ~7-13%.
+        order = np.argsort(-np.minimum(counts, self.max_seq_length), kind="stable")
+        vectors = np.empty((len(texts), self.dim), dtype=np.float32)
+        starts = range(0, len(texts), self.batch_size)
         import torch
 
         with torch.inference_mode():
-            vectors = self._model.encode(
-                list(texts),
-                batch_size=self.batch_size,
-                convert_to_numpy=True,
-                normalize_embeddings=True,
-                show_progress_bar=show_progress,
-            )
+            for start in progress_bar(starts, enabled=show_progress, desc="embedding", unit="batch"):
+                idx = order[start : start + self.batch_size]
+                vectors[idx] = self._model.encode(
+                    [texts[i] for i in idx],
+                    batch_size=len(idx),
+                    convert_to_numpy=True,
+                    normalize_embeddings=True,
+                    show_progress_bar=False,
+                )
         return EncodeResult(
-            vectors=np.ascontiguousarray(vectors, dtype=np.float32),
+            vectors=vectors,
             token_counts=np.minimum(counts, self.max_seq_length),
             truncated=truncated,
         )
