@@ -197,17 +197,7 @@ class TargetsPage(OutputPublisher):
             pages.append(targets_to_html(statuses, latest, f"{conf.project} on {machine}"))
             summary[machine] = {
                 "commit": latest,
-                "targets": [
-                    {
-                        "title": s.target.title,
-                        "limit": s.target.describe(),
-                        "benchmark": s.key,
-                        "value": s.value,
-                        "margin": s.margin,
-                        "status": s.status.value,
-                    }
-                    for s in statuses
-                ],
+                "targets": [s.to_json() for s in statuses],
             }
         # One page per machine would need a site of its own; the first machine's page, the rest in targets.json.
         page = pages[0] if pages else targets_to_html([], None, conf.project)

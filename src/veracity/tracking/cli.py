@@ -227,17 +227,7 @@ def _cmd_targets(args: argparse.Namespace) -> int:
             {
                 "commit": latest,
                 "machine": machine,
-                "targets": [
-                    {
-                        "title": s.target.title,
-                        "limit": s.target.describe(),
-                        "benchmark": s.key,
-                        "value": s.value,
-                        "margin": s.margin,
-                        "status": s.status.value,
-                    }
-                    for s in statuses
-                ],
+                "targets": [s.to_json() for s in statuses],
             },
             indent=2,
         )

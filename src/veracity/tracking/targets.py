@@ -73,6 +73,17 @@ class TargetStatus:
     margin: float | None  # relative headroom: +0.25 is 25% better than the limit, negative is a miss
     status: Status
 
+    def to_json(self) -> dict:
+        """The record `veracity targets --json` prints and html/targets.json holds."""
+        return {
+            "title": self.target.title,
+            "limit": self.target.describe(),
+            "benchmark": self.key,
+            "value": self.value,
+            "margin": self.margin,
+            "status": self.status.value,
+        }
+
 
 def _fmt(x: float) -> str:
     return f"{x:.4g}"
