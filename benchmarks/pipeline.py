@@ -45,7 +45,7 @@ def kept_store() -> str:
         database_dsn(), vectors.shape[1], IndexSpec("hnsw"), schema_prefix=f"veracity_bench_{int(time.time())}"
     )
     store.load(np.arange(len(vectors)), vectors)
-    store._conn.close()  # keep the schema for the benchmark processes
+    store.detach()  # benchmark processes attach to it
     return store.schema
 
 

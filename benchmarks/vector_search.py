@@ -58,7 +58,7 @@ def build_table(dsn: str, n: int, spec: IndexSpec) -> tuple[str, float, int]:
     store = PgVectorStore(dsn, DIM, spec, schema_prefix=f"{SCHEMA_PREFIX}_{int(time.time())}")
     store.load(np.arange(n), corpus)
     result = store.schema, store.timing.index_s, store.index_size_bytes()
-    store._conn.close()  # keep the schema: benchmark processes attach to it
+    store.detach()  # benchmark processes attach to it
     return result
 
 

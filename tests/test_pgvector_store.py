@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import psycopg.sql
 import pytest
 
 from veracity.db.server import connect
@@ -137,6 +138,9 @@ def test_attached_store_searches_a_kept_table_and_never_drops_it(database_dsn: s
     owner.load(np.arange(N), corpus)
     with PgVectorStore(database_dsn, DIM, IndexSpec("hnsw", ef_search=100), attach=owner.schema) as attached:
         assert recall_at_k(attached.search_many(queries, 10), truth, 10) >= 0.95
+    owner.detach()  # the loading process goes away; the table stays for others
+    with PgVectorStore(database_dsn, DIM, IndexSpec("hnsw"), attach=owner.schema) as again:
+        assert again.search(corpus[0], 1)[0].id == 0
     with connect(database_dsn) as conn:
         assert conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (owner.schema,)).fetchone()
-    owner.close()
+        conn.execute(psycopg.sql.SQL("DROP SCHEMA {} CASCADE").format(psycopg.sql.Identifier(owner.schema)))

@@ -170,9 +170,8 @@ def run_bench(options: BenchOptions, settings: Settings) -> int:
     if not config.is_file():
         raise ConfigError(f"{config} not found; run from the repository root or pass --config")
     repo = config.resolve().parent
-    fingerprint = current()
-    machine = register_machine(config, fingerprint)
     commits = recent_commits(options.commits, repo)
+    machine = register_machine(config, current())
     print(f"veracity: benchmarking {len(commits)} commit(s) on machine {machine}", flush=True)
     env = bench_environment(config)
     _prepare_models(settings)

@@ -174,6 +174,11 @@ class PgVectorStore:
         regclass = index.as_string(self._conn)
         return int(self._run(sql.SQL("SELECT pg_relation_size(%s::regclass)"), (regclass,)).fetchone()[0])
 
+    def detach(self) -> None:
+        """Disconnect but keep the schema, for other processes to `attach` to (its creator drops it later)."""
+        self._dropped = True
+        self._conn.close()
+
     def close(self) -> None:
         """Drop this store's schema (if it owns it) and disconnect; safe twice or after the connection died."""
         if self._dropped:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,9 +33,10 @@ def load_nli(settings: Settings, *, show_progress: bool = False) -> NliModel:
     return NliModel(name, device=settings.device, batch_size=settings.nli_batch_size)
 
 
-def corpus_units() -> list[EvidenceUnit]:
-    """The shipped corpus as evidence units (titled sentences)."""
-    return evidence_units(load_corpus())
+@functools.cache
+def corpus_units() -> tuple[EvidenceUnit, ...]:
+    """The shipped corpus as evidence units (titled sentences), split once per process."""
+    return tuple(evidence_units(load_corpus()))
 
 
 def cached_corpus_vectors(embedder: Embedder, cache_dir: Path, *, show_progress: bool = False) -> np.ndarray:
