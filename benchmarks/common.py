@@ -2,6 +2,9 @@
 
 asv runs `setup` before every repeat and forks a process per benchmark, so anything expensive is
 cached here at module level (paid once per process) or prepared in `setup_cache` (once per run).
+
+The suite in the working tree runs against *older* commits too: a benchmark may only call what
+those commits' `veracity` has, or go through a shim here that falls back for them.
 """
 
 from __future__ import annotations
@@ -177,6 +180,19 @@ def phase_peak_bytes(fn: Callable[[], object]) -> int:
     baseline = memory_usage(-1, interval=0.01, timeout=0.05, max_usage=True)
     peak = memory_usage((fn, (), {}), interval=0.005, max_usage=True, include_children=False)
     return int(max(0.0, peak - baseline) * 1024 * 1024)
+
+
+def keep_table(store) -> None:
+    """Disconnect a loaded PgVectorStore but keep its schema for benchmark processes to attach to.
+
+    `PgVectorStore.detach` exists from commit 3967b50 on; for older commits, closing the
+    connection does the same (their `close()` would drop the schema).
+    """
+    detach = getattr(store, "detach", None)
+    if detach is not None:
+        detach()
+    else:
+        store._conn.close()
 
 
 def database_dsn() -> str:

@@ -9,7 +9,16 @@ import time
 
 import numpy as np
 
-from benchmarks.common import Timed, Tracked, database_dsn, embedder, nli_model, phase_peak_bytes, settings
+from benchmarks.common import (
+    Timed,
+    Tracked,
+    database_dsn,
+    embedder,
+    keep_table,
+    nli_model,
+    phase_peak_bytes,
+    settings,
+)
 from veracity.data import load_claims
 from veracity.pipeline.evaluate import score
 from veracity.pipeline.pgvector_store import PgVectorStore
@@ -45,7 +54,7 @@ def kept_store() -> str:
         database_dsn(), vectors.shape[1], IndexSpec("hnsw"), schema_prefix=f"veracity_bench_{int(time.time())}"
     )
     store.load(np.arange(len(vectors)), vectors)
-    store.detach()  # benchmark processes attach to it
+    keep_table(store)
     return store.schema
 
 

@@ -15,7 +15,7 @@ import time
 import numpy as np
 from psycopg import sql
 
-from benchmarks.common import database_dsn, latencies_ms, percentile
+from benchmarks.common import database_dsn, keep_table, latencies_ms, percentile
 from veracity.data.synthetic import ClusteredSpec, exact_neighbours
 from veracity.db.server import connect
 from veracity.pipeline.pgvector_store import PgVectorStore
@@ -58,7 +58,7 @@ def build_table(dsn: str, n: int, spec: IndexSpec) -> tuple[str, float, int]:
     store = PgVectorStore(dsn, DIM, spec, schema_prefix=f"{SCHEMA_PREFIX}_{int(time.time())}")
     store.load(np.arange(n), corpus)
     result = store.schema, store.timing.index_s, store.index_size_bytes()
-    store.detach()  # benchmark processes attach to it
+    keep_table(store)
     return result
 
 
