@@ -165,7 +165,8 @@ def _prepare_models(settings: Settings) -> None:
 
 
 def run_bench(options: BenchOptions, settings: Settings) -> int:
-    """The whole main job; returns the exit code of the regression report (0 none, 1 some)."""
+    """The whole main job. Returns 0 once the site is published: the regressions are printed, and
+    `veracity regressions` is the command whose exit code gates CI."""
     config = options.config
     if not config.is_file():
         raise ConfigError(f"{config} not found; run from the repository root or pass --config")
@@ -189,4 +190,8 @@ def run_bench(options: BenchOptions, settings: Settings) -> int:
         return 0
     run_asv(["publish", "--config", str(config)], env=env)
     print(f"veracity: site written to {repo / 'html'}; browse it with `asv preview` (http://127.0.0.1:8080)")
+    print("veracity: open regressions of the latest commit (`veracity regressions` exits 1 when there are any):")
+    from veracity.tracking.cli import main as tracking_main
+
+    tracking_main(["regressions", "--config", str(config), "--machine", machine])
     return 0

@@ -52,7 +52,7 @@ class Settings:
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     nli_model: str = DEFAULT_NLI_MODEL
     device: str = "cpu"
-    embedding_batch_size: int = 64
+    embedding_batch_size: int = 32
     nli_batch_size: int = 16
     top_k: int = 5
     database_url: str | None = None
@@ -78,7 +78,7 @@ class Settings:
             embedding_model=_env_str("EMBEDDING_MODEL", DEFAULT_EMBEDDING_MODEL),
             nli_model=_env_str("NLI_MODEL", DEFAULT_NLI_MODEL),
             device=_env_str("DEVICE", "cpu"),
-            embedding_batch_size=_env_int("EMBEDDING_BATCH_SIZE", 64),
+            embedding_batch_size=_env_int("EMBEDDING_BATCH_SIZE", 32),
             nli_batch_size=_env_int("NLI_BATCH_SIZE", 16),
             top_k=_env_int("TOP_K", 5),
             database_url=os.environ.get("VERACITY_DATABASE_URL") or None,
