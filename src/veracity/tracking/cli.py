@@ -124,16 +124,14 @@ def _print_comparison(args: argparse.Namespace, outcome, triage: Triage) -> int:
     return EXIT_WORSE if failing else EXIT_OK
 
 
-def _cmd_compare(args: argparse.Namespace) -> int:
+def _compare_and_print(args: argparse.Namespace, config: AsvConfig, base: str, head: str) -> int:
+    """The judgement `compare` and `continuous` share: compare two commits' results, print, exit code."""
     from veracity.tracking.workflow import compare_commits
 
-    if args.rerun < 0:
-        raise VeracityError("--rerun must be 0 or more")
-    config = _config(args)
     outcome = compare_commits(
         config,
-        args.revision1,
-        args.revision2,
+        base,
+        head,
         machine=args.machine,
         noise=_noise(args, config),
         policy=_policy(args),
@@ -143,11 +141,18 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return _print_comparison(args, outcome, _triage(args, config))
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+
+    if args.rerun < 0:
+        raise VeracityError("--rerun must be 0 or more")
+    config = _config(args)
+    return _compare_and_print(args, config, args.revision1, args.revision2)
+
+
 def _cmd_continuous(args: argparse.Namespace) -> int:
     from veracity.tracking.asvrun import run_benchmarks
     from veracity.tracking.errors import AsvRunError
     from veracity.tracking.gitrepo import rev_parse
-    from veracity.tracking.workflow import compare_commits
 
     if args.rerun < 0:
         raise VeracityError("--rerun must be 0 or more")
@@ -172,17 +177,7 @@ def _cmd_continuous(args: argparse.Namespace) -> int:
     if args.interleave_rounds:
         extra.append("--interleave-rounds")
     run_benchmarks(config, [head, base], bench=args.bench or (), machine=args.machine, extra=extra, quiet=args.quiet)
-    outcome = compare_commits(
-        config,
-        base,
-        head,
-        machine=args.machine,
-        noise=_noise(args, config),
-        policy=_policy(args),
-        rerun=args.rerun,
-        quiet_asv=args.quiet,
-    )
-    return _print_comparison(args, outcome, _triage(args, config))
+    return _compare_and_print(args, config, base, head)
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:

@@ -63,6 +63,24 @@ def _finite(x: float | None) -> float | None:
 # --- regressions ---------------------------------------------------------------------------------
 
 
+def _change_fields(r: Regression | Comparison) -> dict:
+    """The JSON fields a regression and a comparison row share."""
+    return {
+        "benchmark": r.benchmark,
+        "key": r.key,
+        "params": dict(r.params),
+        "unit": r.unit,
+        "direction": direction_word(r.higher_is_better),
+        "env": r.env_name,
+        "before": _finite(r.before),
+        "after": _finite(r.after),
+        "ratio": _finite(r.ratio),
+        "p_value": _finite(r.p_value),
+        "threshold": r.threshold,
+        "verdict": r.verdict.value,
+    }
+
+
 def regression_range(r: Regression) -> str:
     if r.good_commit is None:
         return _short(r.first_bad_commit)
@@ -72,19 +90,8 @@ def regression_range(r: Regression) -> str:
 def regressions_to_json(regressions: Sequence[Regression]) -> str:
     rows = [
         {
-            "benchmark": r.benchmark,
-            "key": r.key,
-            "params": dict(r.params),
-            "unit": r.unit,
-            "direction": direction_word(r.higher_is_better),
-            "before": _finite(r.before),
-            "after": _finite(r.after),
-            "ratio": _finite(r.ratio),
-            "p_value": _finite(r.p_value),
-            "threshold": r.threshold,
-            "verdict": r.verdict.value,
+            **_change_fields(r),
             "machine": r.machine,
-            "env": r.env_name,
             "good_commit": r.good_commit,
             "first_bad_commit": r.first_bad_commit,
             "latest_commit": r.latest_commit,
@@ -246,23 +253,7 @@ def comparison_to_json(rows: Sequence[Comparison], before: str, after: str) -> s
             "before": before,
             "after": after,
             "counts": dict(count_verdicts(rows)),
-            "rows": [
-                {
-                    "benchmark": r.benchmark,
-                    "key": r.key,
-                    "params": dict(r.params),
-                    "unit": r.unit,
-                    "direction": direction_word(r.higher_is_better),
-                    "env": r.env_name,
-                    "before": _finite(r.before),
-                    "after": _finite(r.after),
-                    "ratio": _finite(r.ratio),
-                    "p_value": _finite(r.p_value),
-                    "threshold": r.threshold,
-                    "verdict": r.verdict.value,
-                }
-                for r in rows
-            ],
+            "rows": [_change_fields(r) for r in rows],
         },
         indent=2,
     )
