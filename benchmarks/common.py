@@ -145,8 +145,9 @@ def latencies_ms(fn: Callable[[], object], repeats: int, warmup: int = 2) -> np.
     return samples
 
 
-def percentile(samples: Sequence[float] | np.ndarray, q: float) -> float:
-    return float(np.percentile(np.asarray(samples), q))
+def percentiles(samples: Sequence[float] | np.ndarray) -> dict[str, float]:
+    """p50, p95 and p99 of `samples`, keyed "p50", "p95", "p99"."""
+    return {f"p{q}": float(np.percentile(np.asarray(samples), q)) for q in PERCENTILES}
 
 
 def best_rate(work: float, fn: Callable[[], object], repeats: int = 3) -> float:

@@ -12,7 +12,7 @@ from benchmarks.common import (
     latencies_ms,
     long_texts,
     matmul_gflops,
-    percentile,
+    percentiles,
     phase_peak_bytes,
     require_cuda,
     short_texts,
@@ -91,7 +91,7 @@ class EncodeLatency(Tracked):
         model.batch_size = 32
         texts = list(short_texts(32))
         samples = latencies_ms(lambda: model.encode(texts), LATENCY_BATCHES)
-        return {f"p{q}": percentile(samples, q) for q in (50, 95, 99)}
+        return percentiles(samples)
 
     @lower_is_better("ms")
     def track_batch_latency_p50(self, cache: dict[str, float]) -> float:

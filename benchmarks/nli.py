@@ -11,7 +11,7 @@ from benchmarks.common import (
     matmul_gflops,
     mixed_pairs,
     nli_model,
-    percentile,
+    percentiles,
     phase_peak_bytes,
     require_cuda,
 )
@@ -62,7 +62,7 @@ class NliLatency(Tracked):
         pairs = list(mixed_pairs(LATENCY_PAIRS, seed=1))
         position = iter(range(10**9))
         samples = latencies_ms(lambda: model.predict([pairs[next(position) % len(pairs)]]), LATENCY_PAIRS)
-        return {f"p{q}": percentile(samples, q) for q in (50, 95, 99)}
+        return percentiles(samples)
 
     @lower_is_better("ms")
     def track_pair_latency_p50(self, cache: dict[str, float]) -> float:

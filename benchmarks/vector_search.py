@@ -15,7 +15,7 @@ import time
 import numpy as np
 from psycopg import sql
 
-from benchmarks.common import database_dsn, keep_table, percentile
+from benchmarks.common import database_dsn, keep_table, percentiles
 from veracity.data.synthetic import ClusteredSpec, exact_neighbours
 from veracity.db.server import connect
 from veracity.pipeline.pgvector_store import PgVectorStore
@@ -83,9 +83,7 @@ def measure(dsn: str, schema: str, n: int, spec: IndexSpec) -> dict[str, float]:
     finally:
         store.close()
     return {
-        "p50": percentile(samples, 50),
-        "p95": percentile(samples, 95),
-        "p99": percentile(samples, 99),
+        **percentiles(samples),
         "recall@1": recall_at_k(found, truth, 1),
         "recall@10": recall_at_k(found, truth, K),
     }
