@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+from benchmarks.common import once_per_run
+
 # Runs in a child interpreter: import the heavy libraries first, then measure only the load.
 _LOAD_SCRIPT = r"""
 import json, os, sys, gc
@@ -29,9 +31,22 @@ print(json.dumps({"bytes": after - before}))
 
 
 def subprocess_load_bytes(which: str) -> int:
-    """Resident bytes added by loading the `embedding` or `nli` model, in a fresh Python process."""
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    out = subprocess.run(
-        [sys.executable, "-c", _LOAD_SCRIPT, which], check=True, capture_output=True, text=True, env=env, timeout=120
-    )
-    return int(json.loads(out.stdout.strip().splitlines()[-1])["bytes"])
+    """Resident bytes added by loading the `embedding` or `nli` model, in a fresh Python process.
+
+    Measured once per run (a fresh interpreter costs seconds) and shared by the model-load tracks
+    of the embedding, NLI and pipeline suites.
+    """
+
+    def measure() -> dict[str, int]:
+        env = dict(os.environ, OMP_NUM_THREADS="1")
+        out = subprocess.run(
+            [sys.executable, "-c", _LOAD_SCRIPT, which],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        return {"bytes": int(json.loads(out.stdout.strip().splitlines()[-1])["bytes"])}
+
+    return int(once_per_run(f"memory.model_load:{which}", measure)["bytes"])

@@ -1,9 +1,9 @@
 """Vector search on the embedded PostgreSQL: exact, IVFFlat and HNSW over 1k-50k clustered vectors.
 
-Each class loads and indexes its tables once per run in `setup_cache` (kept in the database under
-`veracity_bench_*` schemas), measures latency percentiles and recall there for the whole grid, and
-hands the numbers to cheap `track_*` methods; `time_query` is timed by asv itself in every process,
-against the same tables.
+Each parameter set's table is loaded and indexed once per run (kept in the database under a
+`veracity_bench_*` schema and shared by parameter sets that differ only in search settings); its
+latency percentiles and recall are measured there once per run and handed to cheap `track_*`
+methods; `time_query` is timed by asv itself in every process, against the same table.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 import numpy as np
 from psycopg import sql
 
-from benchmarks.common import database_dsn, keep_table, percentiles
+from benchmarks.common import database_dsn, keep_table, once_per_run, percentiles
 from veracity.data.synthetic import ClusteredSpec, exact_neighbours
 from veracity.db.server import connect
 from veracity.pipeline.pgvector_store import PgVectorStore
@@ -36,11 +36,16 @@ STALE_AFTER_S = 6 * 3600
 
 
 @functools.cache
+def queries(n: int) -> np.ndarray:
+    """The query set for a size (drawn around the corpus's cluster centres; no corpus needed)."""
+    return ClusteredSpec(n=n, dim=DIM, seed=0).queries(QUERIES, seed=1)
+
+
+@functools.cache
 def dataset(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Corpus, queries and exact top-k ground truth for a size: seeded, the same on every machine."""
-    spec = ClusteredSpec(n=n, dim=DIM, seed=0)
-    corpus, queries = spec.corpus(), spec.queries(QUERIES, seed=1)
-    return corpus, queries, exact_neighbours(corpus, queries, K)
+    corpus = ClusteredSpec(n=n, dim=DIM, seed=0).corpus()
+    return corpus, queries(n), exact_neighbours(corpus, queries(n), K)
 
 
 def drop_stale_schemas(dsn: str) -> None:
@@ -68,14 +73,14 @@ def measure(dsn: str, schema: str, n: int, spec: IndexSpec) -> dict[str, float]:
 
     One pass: each query is timed and its answer kept for recall, after a few warm-up queries.
     """
-    _, queries, truth = dataset(n)
+    _, query_rows, truth = dataset(n)
     store = PgVectorStore(dsn, DIM, spec, attach=schema)
-    found = np.full((len(queries), K), -1, dtype=np.int64)
-    samples = np.empty(len(queries))
+    found = np.full((len(query_rows), K), -1, dtype=np.int64)
+    samples = np.empty(len(query_rows))
     try:
-        for query in queries[:WARMUP_QUERIES]:
+        for query in query_rows[:WARMUP_QUERIES]:
             store.search(query, K)
-        for row, query in enumerate(queries):
+        for row, query in enumerate(query_rows):
             start = time.perf_counter()
             hits = store.search(query, K)
             samples[row] = (time.perf_counter() - start) * 1000.0
@@ -89,29 +94,31 @@ def measure(dsn: str, schema: str, n: int, spec: IndexSpec) -> dict[str, float]:
     }
 
 
-def prepare(grid: dict[tuple, tuple[tuple, IndexSpec]]) -> dict:
-    """Build each distinct table once, then measure every parameter set of the grid against it.
+def grid_row(kind: str, params: tuple, build_key: tuple, spec: IndexSpec) -> dict:
+    """The measured row of one parameter set, and its table's schema: built and measured once per run.
 
-    `grid` maps a parameter tuple (size first) to (build key, spec); parameter sets that share a
-    build key share a table and differ only in search settings (probes, ef_search).
+    Parameter sets that share a build key share a table and differ only in search settings
+    (probes, ef_search). Only the parameter sets a run selects are built (`asv run --bench` can
+    select single parameter sets, which is how `veracity bench --quick` shrinks the grid).
     """
-    dsn = database_dsn()
-    drop_stale_schemas(dsn)
-    built: dict[tuple, tuple[str, float, int]] = {}
-    rows: dict[tuple, dict[str, float]] = {}
-    schemas: dict[tuple, str] = {}
-    for params, (build_key, spec) in grid.items():
-        if build_key not in built:
-            built[build_key] = build_table(dsn, params[0], spec)
-        schema, build_s, index_bytes = built[build_key]
-        schemas[params] = schema
-        rows[params] = {**measure(dsn, schema, params[0], spec), "build_s": build_s, "index_bytes": index_bytes}
-    return {"schemas": schemas, "rows": rows, "queries": {n: dataset(n)[1] for n in {p[0] for p in grid}}}
+    n = params[0]
+
+    def build() -> dict:
+        dsn = database_dsn()
+        drop_stale_schemas(dsn)
+        schema, build_s, index_bytes = build_table(dsn, n, spec)
+        return {"schema": schema, "build_s": build_s, "index_bytes": index_bytes}
+
+    table = once_per_run(f"vector_search.table:{kind}:{build_key}", build)
+
+    def row() -> dict:
+        return {**measure(database_dsn(), table["schema"], n, spec), **table}
+
+    return once_per_run(f"vector_search.row:{kind}:{params}", row)
 
 
 class _SearchGrid:
-    """The benchmarks every index kind shares; subclasses define the grid and their own setup_cache
-    (asv keys its cache by the defining function, so an inherited one would be shared)."""
+    """The benchmarks every index kind shares; subclasses define the grid."""
 
     timeout = 300
     rounds = 1
@@ -122,57 +129,54 @@ class _SearchGrid:
     def spec(*params: int) -> IndexSpec:
         raise NotImplementedError
 
-    @classmethod
-    def grid(cls) -> dict[tuple, tuple[tuple, IndexSpec]]:
-        return {p: (cls.build_key(*p), cls.spec(*p)) for p in itertools.product(*cls.params)}
-
     @staticmethod
     def build_key(*params: int) -> tuple:
         return params
 
-    def setup(self, cache: dict, *params: int) -> None:
-        self.row = cache["rows"][params]
-        self.store = PgVectorStore(database_dsn(), DIM, self.spec(*params), attach=cache["schemas"][params])
-        self.queries = cache["queries"][params[0]]
+    def setup(self, *params: int) -> None:
+        spec = self.spec(*params)
+        self.row = grid_row(type(self).__name__, params, self.build_key(*params), spec)
+        self.store = PgVectorStore(database_dsn(), DIM, spec, attach=self.row["schema"])
+        self.queries = queries(params[0])
         self.position = itertools.cycle(range(len(self.queries)))
         # asv calls setup before every repeat, so each sample starts on a new connection whose
         # first queries pay for catalog look-ups and the prepared statement: warm it untimed.
         for query in self.queries[:WARMUP_QUERIES]:
             self.store.search(query, K)
 
-    def teardown(self, cache: dict, *params: int) -> None:
+    def teardown(self, *params: int) -> None:
         self.store.close()
 
-    def time_query(self, cache: dict, *params: int) -> None:
+    def time_query(self, *params: int) -> None:
         """One top-10 query, one round trip."""
         self.store.search(self.queries[next(self.position)], K)
 
     @lower_is_better("ms")
-    def track_latency_p50(self, cache: dict, *params: int) -> float:
+    def track_latency_p50(self, *params: int) -> float:
         return self.row["p50"]
 
     @lower_is_better("ms")
-    def track_latency_p95(self, cache: dict, *params: int) -> float:
+    def track_latency_p95(self, *params: int) -> float:
         return self.row["p95"]
 
     @lower_is_better("ms")
-    def track_latency_p99(self, cache: dict, *params: int) -> float:
+    def track_latency_p99(self, *params: int) -> float:
         return self.row["p99"]
 
     @higher_is_better("ratio")
-    def track_recall_at_1(self, cache: dict, *params: int) -> float:
+    def track_recall_at_1(self, *params: int) -> float:
         return self.row["recall@1"]
 
     @higher_is_better("ratio")
-    def track_recall_at_10(self, cache: dict, *params: int) -> float:
+    def track_recall_at_10(self, *params: int) -> float:
         return self.row["recall@10"]
 
     @lower_is_better("seconds")
-    def track_index_build_seconds(self, cache: dict, *params: int) -> float:
+    def track_index_build_seconds(self, *params: int) -> float:
         return self.row["build_s"]
 
     @lower_is_better("bytes")
-    def track_index_size_bytes(self, cache: dict, *params: int) -> int:
+    def track_index_size_bytes(self, *params: int) -> int:
         return int(self.row["index_bytes"])
 
 
@@ -185,9 +189,6 @@ class ExactSearch(_SearchGrid):
     @staticmethod
     def spec(*params: int) -> IndexSpec:
         return IndexSpec("exact")
-
-    def setup_cache(self) -> dict:
-        return prepare(self.grid())
 
 
 class IvfflatSearch(_SearchGrid):
@@ -205,9 +206,6 @@ class IvfflatSearch(_SearchGrid):
     def build_key(*params: int) -> tuple:
         return params[:2]
 
-    def setup_cache(self) -> dict:
-        return prepare(self.grid())
-
 
 class HnswSearch(_SearchGrid):
     """HNSW: m fixed at build time (ef_construction 64), ef_search chosen per query."""
@@ -223,9 +221,6 @@ class HnswSearch(_SearchGrid):
     @staticmethod
     def build_key(*params: int) -> tuple:
         return params[:2]
-
-    def setup_cache(self) -> dict:
-        return prepare(self.grid())
 
 
 class BulkLoad:
