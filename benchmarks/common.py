@@ -89,20 +89,49 @@ def settings() -> Settings:
     return Settings.from_env()
 
 
+def default_backend(device: str = "cpu") -> str:
+    """The forward pass the product runs by default (`auto`); PyTorch on commits before backends existed."""
+    try:
+        from veracity.config import effective_backend
+    except ImportError:
+        return "torch"
+    return effective_backend(settings().embedding_backend, device)
+
+
 @functools.cache
-def embedder(device: str = "cpu"):
+def embedder(device: str = "cpu", backend: str | None = None):
+    """The embedder with the product's default forward pass, or `backend` (torch, onnx-fp32, fast, ...).
+
+    Raises NotImplementedError (asv shows n/a) for a backend the benchmarked commit does not have.
+    """
     from veracity.pipeline.embedding import Embedder
 
-    pin_threads()
-    return Embedder(settings().embedding_model, device=device, batch_size=settings().embedding_batch_size)
+    pin_threads()  # before an ONNX session is made: it takes torch's thread count
+    chosen = backend or default_backend(device)
+    common = {"device": device, "batch_size": settings().embedding_batch_size}
+    try:
+        return Embedder(settings().embedding_model, backend=chosen, cache_dir=settings().cache_dir, **common)
+    except TypeError:  # a commit before the ONNX backends: PyTorch only
+        if chosen != "torch":
+            raise NotImplementedError(f"this commit has no {chosen!r} embedding backend") from None
+        return Embedder(settings().embedding_model, **common)
 
 
 @functools.cache
-def nli_model(device: str = "cpu"):
+def nli_model(device: str = "cpu", backend: str | None = None):
+    """The NLI model with the product's default forward pass, or `backend`; NotImplementedError as above."""
     from veracity.pipeline.session import load_nli
 
     pin_threads()
-    return load_nli(settings().with_overrides(device=device))
+    if backend is None:
+        return load_nli(settings().with_overrides(device=device))
+    try:
+        chosen = settings().with_overrides(device=device, nli_backend=backend)
+    except TypeError:  # Settings without backends: a commit before them
+        if backend != "torch":
+            raise NotImplementedError(f"this commit has no {backend!r} NLI backend") from None
+        chosen = settings().with_overrides(device=device)
+    return load_nli(chosen)
 
 
 # --- seeded text sets: identical on every machine ----------------------------------------------

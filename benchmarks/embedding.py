@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from benchmarks.common import (
@@ -19,6 +21,7 @@ from benchmarks.common import (
     short_texts,
 )
 from benchmarks.memory import subprocess_load_bytes
+from veracity.data import load_corpus
 from veracity.tracking.direction import higher_is_better, lower_is_better
 
 THROUGHPUT_TEXTS = 256
@@ -90,6 +93,40 @@ def batch_latencies() -> dict[str, float]:
     model.batch_size = 32
     texts = list(short_texts(32))
     return percentiles(latencies_ms(lambda: model.encode(texts), LATENCY_BATCHES))
+
+
+BACKENDS = ["torch", "onnx-fp32", "fast"]
+AGREEMENT_PASSAGES = 256
+
+
+@functools.cache
+def corpus_passages() -> list[str]:
+    """Every 10th passage of the shipped corpus (multi-sentence texts): the set quality is judged on."""
+    return [p.text for p in load_corpus()[::10]][:AGREEMENT_PASSAGES]
+
+
+class EncodeBackends(Tracked):
+    """Each forward pass on its own: throughput on the shipped claims (batch 32) and agreement with
+    PyTorch fp32 on corpus passages. `fast` picks the CPU's int8 path and must keep cosine >= 0.99."""
+
+    params = BACKENDS
+    param_names = ["backend"]
+    timeout = 120  # the first run of `fast` exports, quantizes and gates the model (cached after)
+
+    def setup(self, backend: str) -> None:
+        self.model = embedder(backend=backend)
+        self.model.batch_size = 32
+        self.texts = list(short_texts(THROUGHPUT_TEXTS))
+
+    @higher_is_better("texts/s")
+    def track_texts_per_second(self, backend: str) -> float:
+        return best_rate(len(self.texts), lambda: self.model.encode(self.texts))
+
+    @higher_is_better("cosine")
+    def track_mean_cosine_to_torch(self, backend: str) -> float:
+        reference = embedder(backend="torch").encode(corpus_passages()).vectors
+        vectors = self.model.encode(corpus_passages()).vectors
+        return float(np.mean(np.sum(reference * vectors, axis=1)))
 
 
 class EncodeLatency(Tracked):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,12 @@ from pathlib import Path
 from veracity.config import Settings
 from veracity.errors import ConfigError, VeracityError
 from veracity.fingerprint import Fingerprint, current
+from veracity.tracking.asvconf import AsvConfig
+from veracity.tracking.asvrun import check_bench_patterns, run_process_group
+from veracity.tracking.resultsguard import guard_results
+
+# asv run exits 2 when benchmarks failed (their failures are results); 1 means asv itself failed.
+_ASV_RUN_OK = (0, 2)
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,22 @@ class BenchOptions:
     publish: bool = True
 
 
+QUICK_SELECTION = Path("benchmarks") / "quick_selection.txt"
+
+
+def quick_selection(repo: Path) -> tuple[str, ...]:
+    """The asv `--bench` patterns `--quick` runs when none are given (blank lines and # comments skipped).
+
+    The grid shrinks only through asv's own parameter selection: a pattern like
+    `IvfflatSearch.*\\((1000|10000), 50, (1|10)\\)` picks single points of a parameter grid.
+    """
+    path = repo / QUICK_SELECTION
+    if not path.is_file():
+        return ()
+    lines = (line.strip() for line in path.read_text().splitlines())
+    return tuple(line for line in lines if line and not line.startswith("#"))
+
+
 def asv_executable() -> str:
     """The asv beside this interpreter (the project venv), else the one on PATH."""
     beside = Path(sys.executable).with_name("asv")
@@ -46,30 +67,35 @@ def asv_executable() -> str:
     return found
 
 
-def run_asv(args: Sequence[str], *, env: dict[str, str] | None = None, check: bool = True) -> int:
-    """Run one asv command with our environment, streaming its output; non-zero exit raises if `check`."""
-    command = [asv_executable(), *args]
-    # Its own process group, so an interrupt reaches asv's forkserver and benchmark children too.
-    process = subprocess.Popen(command, env={**os.environ, **(env or {})}, start_new_session=True)
-    try:
-        code = process.wait()
-    except BaseException:
-        _stop_group(process)
-        raise
-    if check and code != 0:
+def run_asv(
+    args: Sequence[str], *, env: dict[str, str] | None = None, check: bool = True, ok: Sequence[int] = (0,)
+) -> int:
+    """Run one asv command with our environment, streaming its output; an exit code not in `ok` raises if `check`.
+
+    asv runs in a process group of its own, stopped whole on an interrupt (forkserver and
+    benchmark processes included).
+    """
+    code, _ = run_process_group([asv_executable(), *args], env={**os.environ, **(env or {})})
+    if check and code not in ok:
         raise VeracityError(f"`asv {' '.join(args)}` failed with exit code {code}; see its output above")
     return code
 
 
-def _stop_group(process: subprocess.Popen) -> None:
-    """SIGINT the whole asv process group, then SIGKILL whatever is left after a grace period."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGINT)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=15)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+def failed_benchmarks(results_dir: Path, machine: str, commits: Sequence[str]) -> dict[str, list[str]]:
+    """Commit -> benchmarks (with parameters) that failed there, from the result files asv kept."""
+    from veracity.tracking.errors import ResultsError
+    from veracity.tracking.results import ResultsStore
+
+    store = ResultsStore(results_dir)
+    failed: dict[str, list[str]] = {}
+    try:
+        for commit in commits:
+            keys = sorted({r.key for r in store.results_for(machine, commit) if r.value is None})
+            if keys:
+                failed[commit] = keys
+    except ResultsError:
+        return failed
+    return failed
 
 
 def bench_environment(config: Path) -> dict[str, str]:
@@ -120,7 +146,10 @@ def recent_commits(count: int, repo: Path) -> list[str]:
             text=True,
         ).stdout.split()
     except subprocess.CalledProcessError as exc:
-        raise VeracityError(f"cannot list commits in {repo}: {exc.stderr.strip() or exc}") from None
+        if "unknown revision" in exc.stderr or "does not have any commits" in exc.stderr:
+            raise VeracityError(f"{repo} has no commits to benchmark; commit something first") from None
+        reason = (exc.stderr.strip().splitlines() or [str(exc)])[0]
+        raise VeracityError(f"cannot list commits in {repo}: {reason}") from None
     if not out:
         raise VeracityError(f"{repo} has no commits to benchmark")
     return list(reversed(out))
@@ -170,26 +199,41 @@ def run_bench(options: BenchOptions, settings: Settings) -> int:
     config = options.config
     if not config.is_file():
         raise ConfigError(f"{config} not found; run from the repository root or pass --config")
+    asv_config = AsvConfig.load(config)  # a malformed file is one line here, not asv's traceback later
     repo = config.resolve().parent
     commits = recent_commits(options.commits, repo)
+    patterns = options.bench or (quick_selection(repo) if options.quick else ())
+    check_bench_patterns(patterns, asv_config.results_dir / "benchmarks.json", asv_config.benchmark_dir)
     machine = register_machine(config, current())
     print(f"veracity: benchmarking {len(commits)} commit(s) on machine {machine}", flush=True)
     env = bench_environment(config)
     _prepare_models(settings)
-    with shared_database(settings) as db_env, tempfile.NamedTemporaryFile("w", suffix=".txt") as hashes:
+    with (
+        shared_database(settings) as db_env,
+        tempfile.NamedTemporaryFile("w", suffix=".txt") as hashes,
+        guard_results(asv_config.results_dir) as repairs,
+    ):
         hashes.write("\n".join(commits) + "\n")
         hashes.flush()
         args = ["run", f"HASHFILE:{hashes.name}", "--config", str(config), "--machine", machine]
-        args += ["--skip-existing-commits", "--show-stderr"]
+        # Raw samples, not only asv's summary: detection runs a rank test on them.
+        args += ["--skip-existing-commits", "--show-stderr", "--record-samples"]
         if options.quick:
             args.append("--quick")
-        for pattern in options.bench:
+        for pattern in patterns:
             args += ["--bench", pattern]
-        run_asv(args, env={**env, **db_env}, check=False)  # failed benchmarks are recorded, not fatal
+        # Failed benchmarks are results (exit 2), listed below; exit 1 means asv could not run at all.
+        run_asv(args, env={**env, **db_env}, ok=_ASV_RUN_OK)
+    if repairs.summary():
+        print(f"veracity: {repairs.summary()}", flush=True)
+    for commit, keys in failed_benchmarks(asv_config.results_dir, machine, commits).items():
+        print(f"veracity: {len(keys)} benchmark(s) failed at {commit[:8]} (the rest are kept): {', '.join(keys)}")
     if not options.publish:
         return 0
-    run_asv(["publish", "--config", str(config)], env=env)
-    print(f"veracity: site written to {repo / 'html'}; browse it with `asv preview` (http://127.0.0.1:8080)")
+    from veracity.tracking.publish import publish_site
+
+    html = publish_site(asv_config, env=env, asv=asv_executable())
+    print(f"veracity: site written to {html}; browse it with `asv preview` (http://127.0.0.1:8080)")
     print("veracity: open regressions of the latest commit (`veracity regressions` exits 1 when there are any):")
     from veracity.tracking.cli import main as tracking_main
 

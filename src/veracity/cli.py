@@ -10,9 +10,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from veracity.cloud.cli import register as register_cloud_commands
 from veracity.config import Settings
 from veracity.db.dsn import redact_dsn
 from veracity.errors import VeracityError
+from veracity.fsutil import describe_write_error, is_storage_error
 from veracity.tracking.cli import register as register_tracking_commands
 
 EXIT_USAGE = 2
@@ -38,13 +40,24 @@ def _settings(args: argparse.Namespace) -> Settings:
         store=getattr(args, "store", None),
         database_url=getattr(args, "database_url", None),
         cache_dir=cache_dir,
+        embedding_backend=getattr(args, "embedding_backend", None),
+        nli_backend=getattr(args, "nli_backend", None),
     )
 
 
 def _add_pipeline_options(parser: argparse.ArgumentParser) -> None:
+    from veracity.config import BACKENDS
+
     parser.add_argument("--embedding-model", help="model directory or hub id (default: shipped MiniLM)")
     parser.add_argument("--nli-model", help="NLI cross-encoder directory or hub id (default: built by veracity)")
     parser.add_argument("--device", choices=["cpu", "cuda"], help="where models run (default cpu)")
+    parser.add_argument(
+        "--embedding-backend",
+        choices=BACKENDS,
+        help="embedding forward pass: auto (default: onnx-fp32 on CPU, torch on GPU), torch, onnx-fp32, onnx-int8, "
+        "or fast (chosen per CPU, quality-gated)",
+    )
+    parser.add_argument("--nli-backend", choices=BACKENDS, help="NLI forward pass, as --embedding-backend")
     parser.add_argument("--top-k", type=int, help="evidence passages per claim (default 5)")
     parser.add_argument("--index", choices=["exact", "ivfflat", "hnsw"], help="pgvector index (default hnsw)")
     parser.add_argument("--store", choices=["pgvector", "numpy"], help="vector store (default pgvector)")
@@ -54,9 +67,6 @@ def _add_pipeline_options(parser: argparse.ArgumentParser) -> None:
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     from veracity.claims_io import ClaimInput, read_claims_file
-    from veracity.fsutil import atomic_writer
-    from veracity.pipeline.session import open_pipeline
-    from veracity.progress import progress_bar
 
     if (args.claim is None) == (args.file is None):
         raise VeracityError("give one claim as an argument or --file claims.jsonl, not both or neither")
@@ -67,18 +77,64 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             raise VeracityError("the claim is empty or whitespace; give a sentence to check")
         claims = [ClaimInput(id="1", claim=args.claim)]
     settings = _settings(args)
-    with open_pipeline(settings, show_progress=True) as verifier:
-        verdicts = verifier.verify_many(c.claim for c in claims)
-        rows = progress_bar(
-            zip(claims, verdicts, strict=True), enabled=len(claims) > 1, total=len(claims), desc="claims"
-        )
-        if args.output:
-            with atomic_writer(Path(args.output)) as out:
-                for claim, verdict in rows:
-                    out.write(json.dumps({"id": claim.id, **verdict.to_json()}) + "\n")
-        else:
+    if args.output:
+        return _verify_to_file(claims, settings, Path(args.output))
+    from veracity.pipeline.session import open_pipeline
+    from veracity.progress import progress_bar
+
+    printed = 0
+    try:
+        with open_pipeline(settings, show_progress=True) as verifier:
+            verdicts = verifier.verify_many(c.claim for c in claims)
+            rows = progress_bar(
+                zip(claims, verdicts, strict=True), enabled=len(claims) > 1, total=len(claims), desc="claims"
+            )
             for claim, verdict in rows:
                 print(json.dumps({"id": claim.id, **verdict.to_json()}), flush=True)
+                printed += 1
+    except VeracityError as exc:
+        if printed:
+            raise type(exc)(f"{exc}; the {printed} of {len(claims)} verdicts printed before it stand") from None
+        raise
+    return 0
+
+
+def _verify_to_file(claims: list, settings: Settings, output: Path) -> int:
+    """Verdicts to `output`, resumable: finished ones survive a lost database, a full disk or an interrupt."""
+    from dataclasses import asdict
+
+    from veracity.fsutil import ensure_writable_dir
+    from veracity.journal import Journal, run_key
+    from veracity.pipeline.session import open_pipeline
+    from veracity.progress import progress_bar
+
+    ensure_writable_dir(output.parent, "output")  # before the models load, not after every claim is done
+
+    # The DSN and cache folder are left out: the same claims and models give the same verdicts anywhere.
+    fields = {k: str(v) for k, v in asdict(settings).items() if k not in ("database_url", "cache_dir")}
+    key = run_key([f"{c.id}\0{c.claim}" for c in claims], [f"{k}={v}" for k, v in sorted(fields.items())])
+    with Journal(output, key) as journal:
+        if journal.count:
+            print(f"veracity: resuming: {journal.count} of {len(claims)} done in {journal.path}", file=sys.stderr)
+        todo = claims[journal.count :]
+        try:
+            if todo:
+                with open_pipeline(settings, show_progress=True) as verifier:
+                    verdicts = verifier.verify_many(c.claim for c in todo)
+                    rows = progress_bar(
+                        zip(todo, verdicts, strict=True), enabled=len(todo) > 1, total=len(todo), desc="claims"
+                    )
+                    for claim, verdict in rows:
+                        journal.append(json.dumps({"id": claim.id, **verdict.to_json()}))
+        except VeracityError as exc:
+            raise type(exc)(
+                f"{exc}; {journal.count} of {len(claims)} verdicts are kept in {journal.path}: "
+                "re-run the same command to finish the rest"
+            ) from None
+        except KeyboardInterrupt:
+            print(f"veracity: {journal.count} of {len(claims)} verdicts are kept in {journal.path}", file=sys.stderr)
+            raise
+        journal.commit()
     return 0
 
 
@@ -112,6 +168,19 @@ def _cmd_models_build(args: argparse.Namespace) -> int:
         f"held-out accuracy {report.test_accuracy:.3f} on {report.test_pairs} pairs from template groups "
         f"unseen in training ({report.train_pairs} training pairs; the project's own synthetic set)"
     )
+    # The ONNX graphs the configured backends run, exported now (asv's install step calls this)
+    # rather than inside the first benchmark or the first `verify`.
+    from veracity.config import effective_backend
+    from veracity.pipeline.session import load_embedder, load_nli
+
+    settings = _settings(args)
+    for what, backend, load in (
+        ("embedding", settings.embedding_backend, load_embedder),
+        ("NLI", settings.nli_backend, load_nli),
+    ):
+        if effective_backend(backend, settings.device) != "torch":
+            info = load(settings, show_progress=True).backend_info
+            print(f"{what} backend {info.requested}: {info.resolved} ({info.precision}) ready")
     return 0
 
 
@@ -194,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("--cache-dir", help="where the embedded server keeps its data (default ~/.cache/veracity)")
     db.set_defaults(handler=_cmd_db)
     register_tracking_commands(commands)
+    register_cloud_commands(commands)
     return parser
 
 
@@ -211,8 +281,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except VeracityError as exc:
         print(f"veracity: error: {redact_dsn(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:
+        if not is_storage_error(exc):
+            raise
+        print(f"veracity: error: {describe_write_error(Path(exc.filename or '?'), exc)}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
-        print("veracity: interrupted; nothing partial was written", file=sys.stderr)
+        print("veracity: interrupted; no file was left half written (re-run to resume)", file=sys.stderr)
         return 130
 
 

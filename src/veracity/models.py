@@ -40,6 +40,8 @@ def resolve_model(name: str) -> str:
         raise ConfigError("model name is empty; give a local model directory or a hub id")
     if name.startswith(("/", ".", "~")) or Path(name).expanduser().exists():
         path = Path(name).expanduser()
+        if path.exists() and not path.is_dir():
+            raise ModelNotFoundError(f"model path {path} is a file; give the model's directory (it holds config.json)")
         if not path.is_dir():
             raise ModelNotFoundError(f"model path {path} does not exist; give a model directory or a hub id")
         return str(path)
@@ -58,9 +60,12 @@ def device_or_error(device: str) -> str:
 
 def load_error(name: str, exc: Exception) -> ModelNotFoundError:
     """The one-line error for a model that would not load."""
-    hint = (
-        "it is not cached locally and HF_HUB_OFFLINE=1; give a local path, or set HF_HUB_OFFLINE=0 to download"
-        if os.environ.get("HF_HUB_OFFLINE") == "1" and not Path(name).exists()
-        else f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
-    )
+    if os.environ.get("HF_HUB_OFFLINE") == "1" and not Path(name).exists():
+        hint = "it is not cached locally and HF_HUB_OFFLINE=1; give a local path, or set HF_HUB_OFFLINE=0 to download"
+    else:
+        detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+        hint = (
+            f"{type(exc).__name__}: {detail}; the folder must hold a complete model (config.json, weights, "
+            "tokenizer): copy it again, or rebuild the default NLI model with `veracity models build --force`"
+        )
     return ModelNotFoundError(f"cannot load model {name!r}: {hint}")

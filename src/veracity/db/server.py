@@ -6,7 +6,7 @@ import contextlib
 import json
 import logging
 import os
-import subprocess
+import signal
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -102,36 +102,54 @@ class EmbeddedServer:
             self._server = None
 
 
-def embedded_status(cache_dir: Path) -> tuple[bool, list[int]]:
-    """Whether the embedded server of `cache_dir` runs, and which live processes hold it."""
+def _postmaster_pid(datadir: Path) -> int | None:
+    """The pid in postmaster.pid if it is a live PostgreSQL server, else None (a stale file, a reused pid)."""
     import psutil
 
+    try:
+        pid = int((datadir / "postmaster.pid").read_text().split()[0])
+        command = psutil.Process(pid).cmdline()
+    except (OSError, ValueError, IndexError, psutil.Error):
+        return None
+    return pid if command and Path(command[0]).name.startswith("postgres") else None
+
+
+def embedded_status(cache_dir: Path) -> tuple[bool, list[int]]:
+    """Whether the embedded server of `cache_dir` runs, and which live processes hold it."""
     datadir = cache_dir / EMBEDDED_DIRNAME
-    pidfile = datadir / "postmaster.pid"
-    running = False
-    if pidfile.is_file():
-        try:
-            running = psutil.pid_exists(int(pidfile.read_text().split()[0]))
-        except (OSError, ValueError, IndexError):
-            running = False
+    running = _postmaster_pid(datadir) is not None
     return running, _live_handles(datadir) if datadir.is_dir() else []
 
 
+STOP_WAIT_S = 30
+
+
 def stop_embedded(cache_dir: Path) -> bool:
-    """Stop the embedded server whoever started it (fast shutdown); True if one was running."""
-    running, _ = embedded_status(cache_dir)
-    if not running:
-        return False
+    """Stop the embedded server whoever started it (fast shutdown); True if one was running.
+
+    The postmaster is signalled directly, as pg_ctl would do: running pg_ctl as the server's user
+    fails when a parent folder of the data directory has since become private to its owner.
+    """
+    import psutil
+
     datadir = cache_dir / EMBEDDED_DIRNAME
-    pgserver = _import_pgserver(cache_dir)
-    server_module = pgserver.postgres_server
-    bin_path = server_module.POSTGRES_VERSIONS[server_module.TARGET_POSTGRES_VERSION]
-    user = "pgserver" if os.geteuid() == 0 else None  # pgserver runs PostgreSQL as this user under root
+    pid = _postmaster_pid(datadir)
+    if pid is None:
+        return False
     try:
-        pgserver.pgexec.pgexec("pg_ctl", ("-w", "-D", str(datadir), "-m", "fast", "stop"), bin_path=bin_path, user=user)
-    except subprocess.CalledProcessError as exc:
+        postmaster = psutil.Process(pid)
+        postmaster.send_signal(signal.SIGINT)  # fast shutdown: roll back sessions, checkpoint, exit
+        try:
+            postmaster.wait(timeout=STOP_WAIT_S)
+        except psutil.TimeoutExpired:
+            postmaster.send_signal(signal.SIGQUIT)  # immediate shutdown: crash recovery at next start
+            postmaster.wait(timeout=STOP_WAIT_S)
+    except psutil.NoSuchProcess:
+        pass
+    except (psutil.Error, OSError) as exc:
         raise DatabaseError(f"could not stop the embedded PostgreSQL in {datadir}: {exc}") from None
-    atomic_write_text(datadir / HANDLES_FILE, "[]")
+    with contextlib.suppress(OSError):
+        atomic_write_text(datadir / HANDLES_FILE, "[]")
     return True
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from veracity.config import DEFAULT_EMBEDDING_MODEL
+from veracity.config import DEFAULT_EMBEDDING_MODEL, check_backend, default_cache_dir
 from veracity.flops import EncoderShape
 from veracity.models import device_or_error, hub_offline, load_error, resolve_model
+from veracity.pipeline.backend import TORCH, BackendInfo, Forward, OnnxSource, prepare_backend
 from veracity.progress import progress_bar
 from veracity.textcheck import check_texts
 
@@ -24,10 +28,26 @@ class EncodeResult:
 
 
 class Embedder:
-    """A SentenceTransformer behind a small, typed interface."""
+    """A SentenceTransformer behind a small, typed interface.
 
-    def __init__(self, model: str = DEFAULT_EMBEDDING_MODEL, *, device: str = "cpu", batch_size: int = 64) -> None:
+    Tokenization and length-sorted batching are the same for every backend; only the forward
+    pass differs: the torch model, or an ONNX Runtime session on a graph exported from it
+    (`backend` "onnx-fp32", "onnx-int8" or "fast", CPU only, cached under `cache_dir`).
+    `backend_info` says which one runs and, for int8, how it compared with torch.
+    """
+
+    def __init__(
+        self,
+        model: str = DEFAULT_EMBEDDING_MODEL,
+        *,
+        device: str = "cpu",
+        batch_size: int = 64,
+        backend: str = "torch",
+        cache_dir: Path | None = None,
+        show_progress: bool = False,
+    ) -> None:
         hub_offline()
+        check_backend(backend, device=device, setting="embedding backend")
         path = resolve_model(model)
         self.name = model
         self.device = device_or_error(device)
@@ -43,15 +63,44 @@ class Embedder:
         self.max_seq_length = int(self._model.max_seq_length)
         self.dim = int(self._model.get_embedding_dimension())
         self.shape = EncoderShape.from_config(self._model[0].auto_model.config)
+        self.backend_info: BackendInfo = TORCH
+        self._forward: Forward = self.torch_forward
+        if backend != "torch":
+            from veracity.pipeline.onnx_export import export_embedding
+            from veracity.pipeline.onnx_quality import calibrate_embedder, judge_embedder
+            from veracity.pipeline.onnx_session import OnnxForward
+
+            export = partial(export_embedding, self._model)
+            judge, calibrate = partial(judge_embedder, self), partial(calibrate_embedder, self)
+            source = OnnxSource("embedding", path, export, judge, calibrate)
+            self.backend_info = prepare_backend(
+                source, backend, cache_dir or default_cache_dir(), show_progress=show_progress
+            )
+            self._forward = OnnxForward(self.backend_info.model_file)
 
     def token_counts(self, texts: Sequence[str]) -> np.ndarray:
         """Tokens each text would use, special tokens included, before truncation."""
         encoded = self.tokenizer(list(texts), add_special_tokens=True, truncation=False, verbose=False)
         return np.fromiter((len(ids) for ids in encoded["input_ids"]), dtype=np.int64, count=len(texts))
 
-    def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> EncodeResult:
-        """Embed `texts` (non-empty strings) into L2-normalised float32 rows, in input order."""
+    def torch_forward(self, features: Mapping[str, Any]) -> np.ndarray:
+        """The SentenceTransformer's own forward pass: unit-length float32 rows."""
+        import torch
+
+        on_device = {k: v.to(self.device) if isinstance(v, torch.Tensor) else v for k, v in features.items()}
+        embeddings = self._model(on_device)["sentence_embedding"]
+        return torch.nn.functional.normalize(embeddings, p=2, dim=1).float().cpu().numpy()
+
+    def encode(
+        self, texts: Sequence[str], *, show_progress: bool = False, forward: Forward | None = None
+    ) -> EncodeResult:
+        """Embed `texts` (non-empty strings) into L2-normalised float32 rows, in input order.
+
+        `forward` replaces this embedder's forward pass for the call (same tokens, same batches):
+        how a fast path is compared with `torch_forward`.
+        """
         check_texts(texts, what="text")
+        forward = forward or self._forward
         counts = self.token_counts(texts)
         truncated = int((counts > self.max_seq_length).sum())
         # Batches of texts sorted by token count, not by characters as sentence-transformers does:
@@ -64,13 +113,7 @@ class Embedder:
         with torch.inference_mode():
             for start in progress_bar(starts, enabled=show_progress, desc="embedding", unit="batch"):
                 idx = order[start : start + self.batch_size]
-                vectors[idx] = self._model.encode(
-                    [texts[i] for i in idx],
-                    batch_size=len(idx),
-                    convert_to_numpy=True,
-                    normalize_embeddings=True,
-                    show_progress_bar=False,
-                )
+                vectors[idx] = forward(self._model.preprocess([texts[i] for i in idx]))
         return EncodeResult(
             vectors=vectors,
             token_counts=np.minimum(counts, self.max_seq_length),

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from veracity.config import check_backend, default_cache_dir
 from veracity.data import NLI_LABELS
 from veracity.errors import ModelNotFoundError
 from veracity.flops import EncoderShape
 from veracity.models import device_or_error, hub_offline, load_error, resolve_model
+from veracity.pipeline.backend import TORCH, BackendInfo, Forward, OnnxSource, prepare_backend
 from veracity.progress import progress_bar
 from veracity.textcheck import check_texts
 
@@ -46,11 +50,31 @@ def label_permutation(id2label: dict[int, str]) -> list[int]:
     return order
 
 
-class NliModel:
-    """A sequence-classification cross-encoder run in length-sorted batches."""
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of float32 logits."""
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
 
-    def __init__(self, model: str, *, device: str = "cpu", batch_size: int = 16) -> None:
+
+class NliModel:
+    """A sequence-classification cross-encoder run in length-sorted batches.
+
+    As for `Embedder`, `backend` changes only the forward pass: the torch model, or an ONNX
+    Runtime session on a graph exported from it ("onnx-fp32", "onnx-int8", "fast"; CPU only).
+    """
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        device: str = "cpu",
+        batch_size: int = 16,
+        backend: str = "torch",
+        cache_dir: Path | None = None,
+        show_progress: bool = False,
+    ) -> None:
         hub_offline()
+        check_backend(backend, device=device, setting="nli backend")
         path = resolve_model(model)
         self.name = model
         self.device = device_or_error(device)
@@ -67,6 +91,26 @@ class NliModel:
         self.max_length = min(MAX_PAIR_TOKENS, int(getattr(self.tokenizer, "model_max_length", MAX_PAIR_TOKENS)))
         self.shape = EncoderShape.from_config(self._model.config)
         self.path = Path(path) if Path(path).exists() else None
+        self.backend_info: BackendInfo = TORCH
+        self._forward: Forward = self.torch_forward
+        if backend != "torch":
+            from veracity.pipeline.onnx_export import export_classifier
+            from veracity.pipeline.onnx_quality import calibrate_nli, judge_nli
+            from veracity.pipeline.onnx_session import OnnxForward
+
+            export = partial(export_classifier, self._model, self.tokenizer)
+            source = OnnxSource("nli", path, export, partial(judge_nli, self), partial(calibrate_nli, self))
+            self.backend_info = prepare_backend(
+                source, backend, cache_dir or default_cache_dir(), show_progress=show_progress
+            )
+            self._forward = OnnxForward(self.backend_info.model_file)
+
+    def torch_forward(self, batch: Mapping[str, Any]) -> np.ndarray:
+        """The torch model's logits (in the model's own label order) as float32."""
+        import torch
+
+        on_device = {k: v.to(self.device) for k, v in batch.items() if isinstance(v, torch.Tensor)}
+        return self._model(**on_device).logits.float().cpu().numpy()
 
     def predict(
         self,
@@ -74,8 +118,14 @@ class NliModel:
         *,
         sort_by_length: bool = True,
         show_progress: bool = False,
+        forward: Forward | None = None,
     ) -> NliResult:
-        """Classify (premise, hypothesis) pairs; sorting by length cuts padding, order is restored."""
+        """Classify (premise, hypothesis) pairs; sorting by length cuts padding, order is restored.
+
+        `forward` replaces this model's forward pass for the call (same tokens, same batches):
+        how a fast path is compared with `torch_forward`.
+        """
+        forward = forward or self._forward
         premises = [p for p, _ in pairs]
         hypotheses = [h for _, h in pairs]
         check_texts(premises, what="premise")
@@ -98,9 +148,8 @@ class NliModel:
                     truncation="longest_first" if truncated else False,
                     max_length=self.max_length if truncated else None,
                     return_tensors="pt",
-                ).to(self.device)
-                logits = self._model(**batch).logits.float()
-                probs[idx] = torch.softmax(logits, dim=-1)[:, self._order].cpu().numpy()
+                )
+                probs[idx] = softmax(forward(batch))[:, self._order]
         return NliResult(probs=probs, token_counts=np.minimum(full, self.max_length), truncated=truncated)
 
     def flops(self, token_counts: np.ndarray) -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from veracity.config import DEFAULT_NLI_MODEL, Settings
+from veracity.config import DEFAULT_NLI_MODEL, Settings, effective_backend
 from veracity.data import load_corpus
 from veracity.db.server import database
 from veracity.fsutil import atomic_writer, ensure_writable_dir
@@ -21,8 +21,16 @@ from veracity.pipeline.store import ExactNumpyStore, IndexSpec, VectorStore
 from veracity.pipeline.verify import Verifier, corpus_fingerprint, embed_units
 
 
-def load_embedder(settings: Settings) -> Embedder:
-    return Embedder(settings.embedding_model, device=settings.device, batch_size=settings.embedding_batch_size)
+def load_embedder(settings: Settings, *, show_progress: bool = False) -> Embedder:
+    """The configured embedder; an ONNX backend is exported (and cached) on first use."""
+    return Embedder(
+        settings.embedding_model,
+        device=settings.device,
+        batch_size=settings.embedding_batch_size,
+        backend=effective_backend(settings.embedding_backend, settings.device),
+        cache_dir=settings.cache_dir,
+        show_progress=show_progress,
+    )
 
 
 def load_nli(settings: Settings, *, show_progress: bool = False) -> NliModel:
@@ -30,7 +38,14 @@ def load_nli(settings: Settings, *, show_progress: bool = False) -> NliModel:
     name = settings.nli_model
     if name == DEFAULT_NLI_MODEL:
         name = str(build_default_nli(settings.cache_dir, show_progress=show_progress).path)
-    return NliModel(name, device=settings.device, batch_size=settings.nli_batch_size)
+    return NliModel(
+        name,
+        device=settings.device,
+        batch_size=settings.nli_batch_size,
+        backend=effective_backend(settings.nli_backend, settings.device),
+        cache_dir=settings.cache_dir,
+        show_progress=show_progress,
+    )
 
 
 @functools.cache
@@ -89,7 +104,7 @@ def open_pipeline(settings: Settings, *, show_progress: bool = False) -> Iterato
         if settings.store == "pgvector":
             target = stack.enter_context(database(settings.database_url, settings.cache_dir))
             settings = settings.with_overrides(database_url=target.dsn)
-        embedder = load_embedder(settings)
+        embedder = load_embedder(settings, show_progress=show_progress)
         nli = load_nli(settings, show_progress=show_progress)
         vectors = cached_corpus_vectors(embedder, settings.cache_dir, show_progress=show_progress)
         store = stack.enter_context(open_store(settings, vectors))

@@ -76,8 +76,11 @@ def decide(evidence: Sequence[EvidenceScore], threshold: float = DEFAULT_THRESHO
 
 
 def corpus_fingerprint(embedder: Embedder, units: Sequence[EvidenceUnit]) -> str:
-    """Key for cached corpus embeddings: the model and every evidence unit's text."""
+    """Key for cached corpus embeddings: the model, its backend and every evidence unit's text."""
     digest = hashlib.sha256(f"{embedder.name}|{embedder.max_seq_length}|{embedder.dim}".encode())
+    info = embedder.backend_info
+    if info.resolved != "torch":  # torch keys stay as they were, so existing caches remain valid
+        digest.update(f"|{info.resolved}|{info.precision}|{info.model_file}".encode())
     for unit in units:
         digest.update(unit.passage_id.encode() + b"\0" + unit.text.encode() + b"\0")
     return digest.hexdigest()[:20]

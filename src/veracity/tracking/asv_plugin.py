@@ -213,7 +213,8 @@ class TargetsPage(OutputPublisher):
 
 
 class OfflineSite(OutputPublisher):
-    """Last step of `asv publish`: the site's scripts come from html/vendor/, not from CDNs."""
+    """Last step of `asv publish`: the site's scripts come from html/vendor/, not from CDNs, and the
+    few places where asv's scripts build markup from repository text escape it (see site_escaping)."""
 
     name = "veracity-offline"
     button_label = ""
@@ -223,5 +224,8 @@ class OfflineSite(OutputPublisher):
     @classmethod
     def publish(cls, conf, repo, benchmarks, graphs, revisions):
         from veracity.tracking.offline_site import make_offline
+        from veracity.tracking.site_escaping import escape_site_scripts
 
         make_offline(Path(conf.html_dir))
+        for missing in escape_site_scripts(Path(conf.html_dir)):
+            log.warning(f"veracity: asv's script changed, check that its text is still escaped: {missing}")

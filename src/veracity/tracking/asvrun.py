@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from veracity.errors import ConfigError, VeracityError
 from veracity.tracking.asvconf import AsvConfig
 from veracity.tracking.errors import AsvRunError
 from veracity.tracking.gitrepo import rev_parse
+from veracity.tracking.resultsguard import guard_results
+
+STOP_GRACE_S = 15
 
 # asv run exits 2 when some benchmarks failed: their failures are results, not a broken run.
 _OK_CODES = (0, 2)
@@ -28,22 +34,51 @@ def bench_regex(key: str) -> str:
     return "^" + re.escape(key) + "$"
 
 
-def _run(argv: Sequence[str], cwd: Path, quiet: bool) -> None:
+def stop_process_group(process: subprocess.Popen) -> None:
+    """SIGINT the whole process group of `process`, then SIGKILL whatever is left after a grace period."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGINT)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=STOP_GRACE_S)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def run_process_group(
+    argv: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, str] | None = None, capture: bool = False
+) -> tuple[int, str]:
+    """Run `argv` in a process group of its own and return (exit code, captured output).
+
+    On an interrupt (Ctrl-C, or SIGTERM turned into KeyboardInterrupt) the whole group is
+    stopped, asv's forkserver and benchmark processes included, before the interrupt goes on.
+    """
     try:
-        done = subprocess.run(
+        process = subprocess.Popen(
             list(argv),
             cwd=cwd,
-            check=False,
-            stdout=subprocess.PIPE if quiet else None,
-            stderr=subprocess.STDOUT if quiet else None,
+            env=dict(env) if env is not None else None,
+            stdout=subprocess.PIPE if capture else None,
+            stderr=subprocess.STDOUT if capture else None,
             text=True,
+            start_new_session=True,
         )
     except OSError as exc:
-        raise AsvRunError(f"cannot start asv ({exc}); install it with `pip install asv`") from None
-    if done.returncode not in _OK_CODES:
-        tail = (done.stdout or "").strip().splitlines()[-5:] if quiet else []
+        raise AsvRunError(f"cannot start {argv[0]} ({exc.strerror or exc}); install asv with `make install`") from None
+    try:
+        output, _ = process.communicate()
+    except BaseException:
+        stop_process_group(process)
+        raise
+    return process.returncode, output or ""
+
+
+def _run(argv: Sequence[str], cwd: Path, quiet: bool) -> None:
+    code, output = run_process_group(argv, cwd=cwd, capture=quiet)
+    if code not in _OK_CODES:
+        tail = output.strip().splitlines()[-5:] if quiet else []
         detail = (": " + " / ".join(tail)) if tail else ""
-        raise AsvRunError(f"`{' '.join(argv[3:])}` failed with exit code {done.returncode}{detail}")
+        raise AsvRunError(f"`{' '.join(argv[3:])}` failed with exit code {code}{detail}")
 
 
 def checked_out_commit(config: AsvConfig) -> str | None:
@@ -81,13 +116,15 @@ def run_benchmarks(
                     f"asv.conf.json uses an existing environment, which only benchmarks the checked-out "
                     f"commit ({(head or '?')[:8]}), not {commit[:8]}; check it out or use a virtualenv environment"
                 )
-        _run(asv_argv(config, *args, "--set-commit-hash", commits[0]), config.root, quiet)
+        with guard_results(config.results_dir):
+            _run(asv_argv(config, *args, "--set-commit-hash", commits[0]), config.root, quiet)
         return
     fd, hashfile = tempfile.mkstemp(prefix="veracity-hashes-", suffix=".txt")
     try:
         with os.fdopen(fd, "w") as handle:
             handle.write("\n".join(commits) + "\n")
-        _run(asv_argv(config, *args, f"HASHFILE:{hashfile}"), config.root, quiet)
+        with guard_results(config.results_dir):
+            _run(asv_argv(config, *args, f"HASHFILE:{hashfile}"), config.root, quiet)
     finally:
         os.unlink(hashfile)
 
@@ -95,3 +132,41 @@ def run_benchmarks(
 def can_run(config: AsvConfig, commit: str) -> bool:
     """Whether asv can benchmark `commit` with this config (any commit, unless the env is `existing`)."""
     return not config.uses_existing_env or checked_out_commit(config) == commit
+
+
+def _suite_changed_since(suite_dir: Path | None, benchmarks_json: Path) -> bool:
+    """True when a module of the suite is newer than asv's record of it (a benchmark may have been added)."""
+    if suite_dir is None or not suite_dir.is_dir():
+        return False
+    seen = benchmarks_json.stat().st_mtime
+    return any(p.stat().st_mtime > seen for p in suite_dir.rglob("*.py"))
+
+
+def check_bench_patterns(patterns: Sequence[str], benchmarks_json: Path, suite_dir: Path | None = None) -> None:
+    """Refuse a --bench regex that is invalid, or that matches no benchmark asv has seen, before any work.
+
+    asv matches the regex against names and `name(params)` keys alike; so does this check. When
+    the suite changed since asv last listed it, an unmatched pattern is left for asv to judge (it
+    stops with "No benchmarks selected", which the callers report as one line too).
+    """
+    from veracity.tracking.results import parse_benchmarks_json, result_key
+
+    keys: list[str] | None = None
+    for pattern in patterns:
+        try:
+            regex = re.compile(pattern)
+        except re.error as exc:
+            raise ConfigError(f"--bench {pattern!r} is not a valid regular expression ({exc})") from None
+        if keys is None:
+            try:
+                infos = parse_benchmarks_json(benchmarks_json).values() if benchmarks_json.is_file() else []
+            except VeracityError:
+                infos = []  # asv rewrites a bad benchmarks.json when it discovers the suite
+            keys = [k for info in infos for k in (info.name, *(result_key(info.name, c) for c in info.combinations()))]
+        if keys and not any(regex.search(key) for key in keys):
+            if _suite_changed_since(suite_dir, benchmarks_json):
+                continue
+            raise ConfigError(
+                f"--bench {pattern!r} matches no benchmark (there are {len(keys)}, e.g. {sorted(keys)[0]}); "
+                "check the name or list them with `asv check`"
+            )

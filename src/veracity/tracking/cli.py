@@ -12,8 +12,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from veracity.db.dsn import redact_dsn
 from veracity.errors import VeracityError
-from veracity.fsutil import atomic_write_text
+from veracity.fsutil import atomic_write_text, describe_write_error, is_storage_error
 from veracity.tracking.asvconf import AsvConfig
 from veracity.tracking.detect import Comparison, Policy, Verdict
 from veracity.tracking.noise import NoiseFile
@@ -83,6 +84,8 @@ def _cmd_regressions(args: argparse.Namespace) -> int:
     if args.window < 1:
         raise VeracityError("--window must be at least 1")
     config = _config(args)
+    if args.branch:
+        _known_branch(config, args.branch)
     store = ResultsStore(config.results_dir)
     machine = store.pick_machine(args.machine)
     found = open_regressions(
@@ -98,6 +101,20 @@ def _cmd_regressions(args: argparse.Namespace) -> int:
     render = regressions_to_json if args.json else regressions_to_markdown if args.markdown else regressions_to_text
     _emit(render(found), args.output)
     return EXIT_WORSE if any(r.fails_ci for r in found) else EXIT_OK
+
+
+def _known_branch(config: AsvConfig, branch: str) -> None:
+    """Refuse a branch git does not know: its history would silently fall back to commit dates."""
+    from veracity.tracking.gitrepo import rev_parse
+
+    if rev_parse(config.repo, branch) is None:
+        raise VeracityError(f"unknown branch {branch!r} in {config.repo}; give a branch, tag or commit git knows")
+
+
+def _check_patterns(patterns: Sequence[str], config: AsvConfig) -> None:
+    from veracity.tracking.asvrun import check_bench_patterns
+
+    check_bench_patterns(patterns, config.results_dir / "benchmarks.json", config.benchmark_dir)
 
 
 def _failing(rows: Sequence[Comparison], triage: Triage, machine: str) -> list[Comparison]:
@@ -124,7 +141,9 @@ def _print_comparison(args: argparse.Namespace, outcome, triage: Triage) -> int:
     return EXIT_WORSE if failing else EXIT_OK
 
 
-def _compare_and_print(args: argparse.Namespace, config: AsvConfig, base: str, head: str) -> int:
+def _compare_and_print(
+    args: argparse.Namespace, config: AsvConfig, base: str, head: str, *, paired: bool = False
+) -> int:
     """The judgement `compare` and `continuous` share: compare two commits' results, print, exit code."""
     from veracity.tracking.workflow import compare_commits
 
@@ -137,6 +156,7 @@ def _compare_and_print(args: argparse.Namespace, config: AsvConfig, base: str, h
         policy=_policy(args),
         rerun=args.rerun,
         quiet_asv=args.quiet,
+        paired=paired,
     )
     return _print_comparison(args, outcome, _triage(args, config))
 
@@ -146,7 +166,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if args.rerun < 0:
         raise VeracityError("--rerun must be 0 or more")
     config = _config(args)
-    return _compare_and_print(args, config, args.revision1, args.revision2)
+    return _compare_and_print(args, config, args.revision1, args.revision2, paired=args.paired)
 
 
 def _cmd_continuous(args: argparse.Namespace) -> int:
@@ -169,6 +189,9 @@ def _cmd_continuous(args: argparse.Namespace) -> int:
     base = rev_parse(config.repo, base_name)
     if base is None:
         raise VeracityError(f"unknown commit {base_name!r}; give a branch, tag or hash")
+    if base == head:
+        raise VeracityError(f"{base_name!r} and {args.branch!r} are one commit: the range is empty; give two commits")
+    _check_patterns(args.bench or (), config)
     extra = []
     if args.launch_method:
         extra += ["--launch-method", args.launch_method]
@@ -177,13 +200,14 @@ def _cmd_continuous(args: argparse.Namespace) -> int:
     if args.interleave_rounds:
         extra.append("--interleave-rounds")
     run_benchmarks(config, [head, base], bench=args.bench or (), machine=args.machine, extra=extra, quiet=args.quiet)
-    return _compare_and_print(args, config, base, head)
+    return _compare_and_print(args, config, base, head, paired=True)
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     from veracity.tracking.workflow import calibrate
 
     config = _config(args)
+    _check_patterns(args.bench or (), config)
     result = calibrate(
         config,
         commit=args.commit,
@@ -193,11 +217,13 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         noise_path=Path(args.noise_file) if args.noise_file else None,
         quiet_asv=args.quiet,
         keep_results=args.keep_results,
+        paired=args.paired,
     )
     path = args.noise_file or config.noise_file
     print(f"calibrated {len(result.bands)} benchmark(s) on machine {result.machine} at {result.commit[:8]} -> {path}")
     for band in result.bands:
-        print(f"  ±{band.band * 100:5.1f}%  (cv {band.cv * 100:.1f}%, {band.runs} runs)  {band.key}")
+        paired = f"  paired ±{band.paired * 100:4.1f}% ({band.pairs} pairs)" if band.paired is not None else ""
+        print(f"  ±{band.band * 100:5.1f}%  (cv {band.cv * 100:.1f}%, {band.runs} runs){paired}  {band.key}")
     return EXIT_OK
 
 
@@ -234,6 +260,14 @@ def _cmd_targets(args: argparse.Namespace) -> int:
     return EXIT_WORSE if args.check and any(s.status is Status.MISSED for s in statuses) else EXIT_OK
 
 
+def _cmd_publish(args: argparse.Namespace) -> int:
+    from veracity.tracking.publish import publish_site
+
+    html = publish_site(_config(args), quiet=args.quiet)
+    print(f"veracity: site written to {html}; browse it with `asv preview`")
+    return EXIT_OK
+
+
 # --- registration --------------------------------------------------------------------------------
 
 
@@ -254,6 +288,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _rerun_arg(p)
     p.add_argument("--only-changed", action="store_true", help="list only changed benchmarks")
     p.add_argument("--quiet", "-q", action="store_true", help="hide asv's output during re-runs")
+    p.add_argument(
+        "--paired",
+        action="store_true",
+        help="both commits were measured in one asv run (as asv continuous does): judge with the paired bands",
+    )
     p.set_defaults(handler=_cmd_compare)
 
     p = subparsers.add_parser("continuous", help="`asv continuous` that knows direction and noise (exit 1 if worse)")
@@ -276,6 +315,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--commit", default="HEAD", help="commit to run (default HEAD)")
     p.add_argument("--bench", "-b", action="append", help="regex of benchmarks to calibrate (repeatable)")
     p.add_argument("--keep-results", action="store_true", help="keep the last run's results instead of restoring")
+    p.add_argument(
+        "--no-paired",
+        dest="paired",
+        action="store_false",
+        help="skip the twin commit run beside each run (no paired bands for `continuous`)",
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="hide asv's own output")
     p.set_defaults(handler=_cmd_calibrate)
 
@@ -285,6 +330,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--targets-file", help="targets (default <benchmark_dir>/targets.toml, else the seed targets)")
     p.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     p.set_defaults(handler=_cmd_targets)
+
+    p = subparsers.add_parser("publish", help="`asv publish` swapped in whole: an interrupt keeps the old html/")
+    p.add_argument("--config", default="asv.conf.json", help="asv config file (default ./asv.conf.json)")
+    p.add_argument("--quiet", "-q", action="store_true", help="hide asv's own output")
+    p.set_defaults(handler=_cmd_publish)
 
 
 class _UsageParser(argparse.ArgumentParser):
@@ -308,7 +358,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except VeracityError as exc:
-        print(f"veracity: error: {exc}", file=sys.stderr)
+        print(f"veracity: error: {redact_dsn(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        if not is_storage_error(exc):
+            raise
+        print(f"veracity: error: {describe_write_error(Path(exc.filename or '?'), exc)}", file=sys.stderr)
         return EXIT_USAGE
 
 

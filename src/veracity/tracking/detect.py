@@ -14,7 +14,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from veracity.tracking.noise import NoiseFile
+from veracity.tracking.noise import NoiseBand, NoiseFile
 from veracity.tracking.results import BenchmarkInfo, BenchmarkResult
 from veracity.tracking.stats import mann_whitney_p, median
 
@@ -79,7 +79,9 @@ def badness(before: float, after: float, higher_is_better: bool) -> float:
     +25% worse, the same as the time per item rising 25%.
     """
     ratio = after / before
-    return (1 / ratio - 1) if higher_is_better else (ratio - 1)
+    if higher_is_better:
+        return math.inf if ratio == 0 else 1 / ratio - 1  # a ratio that underflows to 0 is a total loss
+    return ratio - 1
 
 
 def judge(
@@ -101,7 +103,7 @@ def judge(
     if b is None and a is not None:
         return Judgement(Verdict.FIXED, None, None, threshold)
     assert a is not None and b is not None
-    if math.isnan(a) or math.isnan(b) or b == 0 or a == 0 or (a < 0) != (b < 0):
+    if not math.isfinite(a) or not math.isfinite(b) or b == 0 or a == 0 or (a < 0) != (b < 0):
         return Judgement(Verdict.INCOMPARABLE, None, None, threshold)
     ratio = a / b
     bad = badness(b, a, higher_is_better)
@@ -144,6 +146,12 @@ class Comparison:
     verdict: Verdict
 
 
+def _band_for(entry: NoiseBand | None, paired: bool) -> float | None:
+    if entry is None:
+        return None
+    return entry.paired if paired and entry.paired is not None else entry.band
+
+
 def _group(results: Iterable[BenchmarkResult]) -> dict[tuple[str, str], list[BenchmarkResult]]:
     out: dict[tuple[str, str], list[BenchmarkResult]] = {}
     for r in results:
@@ -160,8 +168,13 @@ def compare_results(
     machine: str,
     policy: Policy = Policy(),
     final: bool = True,
+    paired: bool = False,
 ) -> list[Comparison]:
-    """Judge every benchmark present on either side (pooling repeated results of one side)."""
+    """Judge every benchmark present on either side (pooling repeated results of one side).
+
+    `paired`: both sides were measured in one asv run with interleaved rounds (asv continuous),
+    so the paired band applies where one was calibrated; otherwise the across-runs band.
+    """
     groups_b, groups_a = _group(before), _group(after)
     out = []
     for env_name, key in sorted(set(groups_b) | set(groups_a)):
@@ -179,7 +192,7 @@ def compare_results(
                 ob,
                 oa,
                 higher_is_better=info.higher_is_better,
-                band=band_entry.band if band_entry else None,
+                band=_band_for(band_entry, paired),
                 policy=policy,
                 final=final,
             )

@@ -29,3 +29,35 @@ def first_parent_history(repo: Path, ref: str) -> list[str] | None:
 def commit_subject(repo: Path, commit: str) -> str:
     out = _git(repo, "log", "-1", "--format=%s", commit)
     return out.strip() if out else ""
+
+
+def make_twin_commit(repo: Path, commit: str) -> str:
+    """A commit with `commit`'s tree and `commit` as parent, that no branch points to: the same code.
+
+    Calibration measures it beside `commit` in one asv run (asv checks out by hash, and the objects
+    are in this repository). Author, committer and dates are fixed, so the twin of a commit is
+    always the same object.
+    """
+    import os
+
+    from veracity.tracking.errors import ResultsError
+
+    identity = {
+        "GIT_AUTHOR_NAME": "veracity calibrate",
+        "GIT_AUTHOR_EMAIL": "calibrate@veracity.invalid",
+        "GIT_COMMITTER_NAME": "veracity calibrate",
+        "GIT_COMMITTER_EMAIL": "calibrate@veracity.invalid",
+        "GIT_AUTHOR_DATE": "2000-01-01T00:00:00+00:00",
+        "GIT_COMMITTER_DATE": "2000-01-01T00:00:00+00:00",
+    }
+    done = subprocess.run(
+        ["git", "-C", str(repo), "commit-tree", f"{commit}^{{tree}}", "-p", commit, "-m", f"twin of {commit}"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env={**os.environ, **identity},
+    )
+    if done.returncode != 0:
+        raise ResultsError(f"could not create a twin of {commit[:8]} for calibration: {done.stderr.strip()}")
+    return done.stdout.strip()

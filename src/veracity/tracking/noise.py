@@ -3,6 +3,14 @@
 The band of a benchmark is a relative change (0.08 = 8%) that an A/A pair of runs of one commit
 may show on that machine. Detection ignores any change inside it. The file is committed (by
 default benchmarks/noise.json) so CI and every developer judge with the same bands.
+
+Two bands per benchmark, because two kinds of comparison happen:
+- `band`: across asv runs (`make bench` measures each commit as it lands; `veracity regressions`
+  and the published site compare it with commits measured hours earlier), so the run-to-run drift
+  of the machine is in it;
+- `paired`: two commits measured in one asv run with their rounds interleaved (`asv continuous`,
+  `veracity continuous`), calibrated from the commit and a twin of it (same tree) run together, so
+  only what differs between two interleaved measurements is in it. It is usually far narrower.
 """
 
 from __future__ import annotations
@@ -22,6 +30,8 @@ NOISE_FILE_VERSION = 1
 # A band from a handful of runs underestimates the spread; widen it by this z for a difference of two runs.
 BAND_Z = 3.0
 MIN_BAND = 0.01
+# For a paired band the log-ratios of twin pairs are measured directly (no sqrt(2)): z of their RMS.
+PAIRED_Z = 3.0
 
 
 @dataclass(frozen=True)
@@ -33,6 +43,8 @@ class NoiseBand:
     runs: int
     cv: float
     spread: float
+    paired: float | None = None
+    pairs: int = 0
 
 
 @dataclass(frozen=True)
@@ -54,8 +66,31 @@ def estimate_band(key: str, run_values: Sequence[float]) -> NoiseBand:
     return NoiseBand(key=key, band=round(band, 6), runs=len(values), cv=round(cv, 6), spread=round(spread, 6))
 
 
+def estimate_paired_band(band: NoiseBand, twin_ratios: Sequence[float]) -> NoiseBand:
+    """Add the paired band from the ratios commit/twin of one benchmark, one ratio per asv run.
+
+    The larger of the widest ratio seen and PAIRED_Z times the RMS of the log-ratios around zero
+    (twins have the same code, so any departure from 1 is noise).
+    """
+    logs = [math.log(r) for r in twin_ratios if r is not None and math.isfinite(r) and r > 0]
+    if not logs:
+        return band
+    rms = math.sqrt(sum(x * x for x in logs) / len(logs))
+    widest = math.expm1(max(abs(x) for x in logs))
+    paired = max(MIN_BAND, widest, math.expm1(PAIRED_Z * rms))
+    return NoiseBand(
+        key=band.key,
+        band=band.band,
+        runs=band.runs,
+        cv=band.cv,
+        spread=band.spread,
+        paired=round(paired, 6),
+        pairs=len(logs),
+    )
+
+
 def _band_json(band: NoiseBand) -> dict[str, float | int]:
-    return {f: v for f, v in asdict(band).items() if f != "key"}
+    return {f: v for f, v in asdict(band).items() if f != "key" and not (f == "paired" and v is None)}
 
 
 class NoiseFile:
@@ -84,12 +119,16 @@ class NoiseFile:
                         runs=int(b["runs"]),
                         cv=float(b.get("cv", 0.0)),
                         spread=float(b.get("spread", 0.0)),
+                        paired=float(b["paired"]) if b.get("paired") is not None else None,
+                        pairs=int(b.get("pairs", 0)),
                     )
                     for key, b in entry["bands"].items()
                 }
                 for b in bands.values():
                     if not (math.isfinite(b.band) and b.band >= 0):
                         raise ValueError(f"band of {b.key!r} is not a non-negative number")
+                    if b.paired is not None and not (math.isfinite(b.paired) and b.paired >= 0):
+                        raise ValueError(f"paired band of {b.key!r} is not a non-negative number")
                 machines[machine] = MachineNoise(
                     machine=machine,
                     commit=str(entry.get("commit", "")),

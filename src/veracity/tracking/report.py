@@ -52,8 +52,26 @@ def _params_text(params: Sequence[tuple[str, str]]) -> str:
     return ", ".join(f"{k}={v}" for k, v in params)
 
 
+# A stray backtick would pair with a later code span's and push its content out as raw HTML.
+_MD_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "\\|", "`": "\\`", "\n": " ", "\r": " "})
+
+
+class _Code(str):
+    """A Markdown code span, already safe: `_md_cell` leaves it as it is."""
+
+
 def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Text for a Markdown table cell: HTML inert (a commit message or parameter may hold tags), no cell breaks."""
+    if isinstance(text, _Code):
+        return text
+    return text.translate(_MD_ESCAPES)
+
+
+def _md_code(text: str) -> str:
+    """A code span (its content shows as typed, tags included), unless a backtick could close it early."""
+    if "`" in text:
+        return _md_cell(text)
+    return _Code("`" + text.replace("|", "\\|").replace("\n", " ").replace("\r", " ") + "`")
 
 
 def _finite(x: float | None) -> float | None:
@@ -136,7 +154,7 @@ def regressions_to_markdown(regressions: Sequence[Regression]) -> str:
             + " | ".join(
                 _md_cell(x)
                 for x in (
-                    f"`{r.benchmark}`",
+                    _md_code(r.benchmark),
                     _params_text(r.params),
                     r.unit,
                     direction_word(r.higher_is_better),
@@ -192,7 +210,7 @@ def comparison_to_markdown(
     """Counts first (worse, better, unchanged), then a table of the rows that changed."""
     c = count_verdicts(rows)
     out = [
-        f"### Benchmarks: `{_short(before)}` → `{_short(after)}`",
+        f"### Benchmarks: {_md_code(_short(before))} → {_md_code(_short(after))}",
         "",
         f"**{c['worse']} worse**, {c['better']} better, {c['unchanged']} unchanged"
         + (f", {c['grey']} inconclusive" if c["grey"] else "")
@@ -213,7 +231,7 @@ def comparison_to_markdown(
                     _md_cell(x)
                     for x in (
                         _mark(r, accepted),
-                        f"`{r.benchmark}`",
+                        _md_code(r.benchmark),
                         _params_text(r.params),
                         format_value(r.before, r.unit),
                         format_value(r.after, r.unit),
@@ -278,7 +296,7 @@ def targets_to_text(statuses: Sequence[TargetStatus], commit: str | None) -> str
 
 def targets_to_markdown(statuses: Sequence[TargetStatus], commit: str | None) -> str:
     out = [
-        f"### Targets at `{_short(commit)}`",
+        f"### Targets at {_md_code(_short(commit))}",
         "",
         "| | Target | Limit | Latest | Margin | Benchmark |",
         "|---|---|---|---:|---:|---|",
@@ -294,7 +312,7 @@ def targets_to_markdown(statuses: Sequence[TargetStatus], commit: str | None) ->
                     s.target.describe(),
                     format_value(s.value, s.target.unit) if s.key else "no result",
                     _margin(s.margin),
-                    f"`{s.key}`" if s.key else f"`{s.target.benchmark}`",
+                    _md_code(s.key or s.target.benchmark),
                 )
             )
             + " |"

@@ -13,8 +13,8 @@ from veracity.tracking.asvconf import AsvConfig
 from veracity.tracking.asvrun import bench_regex, can_run, run_benchmarks
 from veracity.tracking.detect import Comparison, Policy, Verdict, compare_results
 from veracity.tracking.errors import ResultsError
-from veracity.tracking.gitrepo import rev_parse
-from veracity.tracking.noise import NoiseBand, NoiseFile, estimate_band
+from veracity.tracking.gitrepo import make_twin_commit, rev_parse
+from veracity.tracking.noise import NoiseBand, NoiseFile, estimate_band, estimate_paired_band
 from veracity.tracking.results import BenchmarkResult, ResultsStore
 
 Log = Callable[[str], None]
@@ -77,8 +77,13 @@ def compare_commits(
     rerun: int = 0,
     log: Log = _stderr,
     quiet_asv: bool = False,
+    paired: bool = False,
 ) -> CompareOutcome:
-    """Judge `after` against `before`; re-run grey benchmarks on both up to `rerun` times first."""
+    """Judge `after` against `before`; re-run grey benchmarks on both up to `rerun` times first.
+
+    `paired`: the two commits were measured in one asv run (asv continuous), so the paired bands
+    apply; re-runs of grey benchmarks also run both commits in one asv run.
+    """
     store = ResultsStore(config.results_dir)
     machine = store.pick_machine(machine)
     b, a = (resolve_commit(config, store, machine, x) for x in (before, after))
@@ -93,6 +98,7 @@ def compare_commits(
             machine=machine,
             policy=policy,
             final=final,
+            paired=paired,
         )
 
     rows = judge(final=rerun == 0)
@@ -107,10 +113,10 @@ def compare_commits(
             break
         done += 1
         log(f"veracity: re-run {done}/{rerun} of {len(grey)} inconclusive benchmark(s): {', '.join(grey)}")
-        for commit in runnable:
+        for commits in [runnable] if paired else [[c] for c in runnable]:
             run_benchmarks(
                 config,
-                [commit],
+                commits,
                 bench=[bench_regex(k) for k in grey],
                 machine=machine,
                 append_samples=True,
@@ -164,23 +170,46 @@ def calibrate(
     log: Log = _stderr,
     quiet_asv: bool = False,
     keep_results: bool = False,
+    paired: bool = True,
 ) -> Calibration:
-    """Run the suite `runs` times on one commit (A/A), store each benchmark's band under its machine."""
+    """Run the suite `runs` times on one commit (A/A), store each benchmark's bands under its machine.
+
+    With `paired` (the default), every run also measures a twin of the commit (same tree, a commit
+    object no branch points to) with rounds interleaved, as asv continuous measures two commits:
+    the ratio commit/twin of each run gives the paired band. Results of the commit are restored
+    and the twin's are removed afterwards, unless `keep_results`.
+    """
     if runs < 2:
         raise ResultsError("calibration needs at least 2 runs; pass --runs 3 or more")
     full = rev_parse(config.repo, commit)
     if full is None:
         raise ResultsError(f"unknown commit {commit!r}; give a branch, tag or hash of {config.repo}")
+    if paired and config.uses_existing_env:
+        log("veracity: an existing environment cannot check out a twin commit; calibrating across runs only")
+        paired = False
+    twin = make_twin_commit(config.repo, full) if paired else None
     backup = _snapshot_results(config, full)
     per_run: list[list[BenchmarkResult]] = []
+    twin_ratios: dict[str, list[float]] = {}
     try:
         for i in range(runs):
-            log(f"veracity: calibration run {i + 1}/{runs} of {full[:8]}")
-            run_benchmarks(config, [full], bench=bench, machine=machine, quiet=quiet_asv)
+            beside = f" with its twin {twin[:8]}" if twin else ""
+            log(f"veracity: calibration run {i + 1}/{runs} of {full[:8]}{beside}")
+            run_benchmarks(config, [full, twin] if twin else [full], bench=bench, machine=machine, quiet=quiet_asv)
             store = ResultsStore(config.results_dir)
             chosen = store.pick_machine(machine)
-            per_run.append([r for r in store.results_for(chosen, full) if r.ok])
+            mine = [r for r in store.results_for(chosen, full) if r.ok]
+            per_run.append(mine)
+            if twin:
+                theirs = {r.key: r for r in store.results_for(chosen, twin) if r.ok}
+                for r in mine:
+                    other = theirs.get(r.key)
+                    if other is not None and other.value and r.value:
+                        twin_ratios.setdefault(r.key, []).append(r.value / other.value)
     finally:
+        if twin:
+            for f in config.results_dir.glob(f"*/{twin[:8]}-*.json"):
+                f.unlink()
         if not keep_results:
             _restore_results(config, full, backup)
         else:
@@ -190,7 +219,11 @@ def calibrate(
         for r in results:
             assert r.value is not None
             values.setdefault(r.key, []).append(r.value)
-    bands = [estimate_band(key, v) for key, v in sorted(values.items()) if len(v) >= 2]
+    bands = [
+        estimate_paired_band(estimate_band(key, v), twin_ratios.get(key, []))
+        for key, v in sorted(values.items())
+        if len(v) >= 2
+    ]
     noise = NoiseFile.load(noise_path or config.noise_file)
     noise.update(chosen, full, bands)
     noise.save()

@@ -1,0 +1,110 @@
+"""The quality gate an int8 model must pass before the fast path uses it, and the data it is calibrated on.
+
+Embeddings: mean cosine to the torch fp32 vectors on the first passages of the shipped corpus.
+NLI: held-out accuracy no more than 0.02 below torch's and the same label on at least 95% of pairs.
+An int8 model is judged once, when it is built, and the record is kept beside it. Calibration
+(which products stay fp32 in the mixed variant) uses other texts than the gate: corpus passages
+after the gate's, and training pairs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from veracity.pipeline.backend import Forward
+    from veracity.pipeline.embedding import Embedder
+    from veracity.pipeline.nli import NliModel
+
+MIN_MEAN_COSINE = 0.99
+MAX_ACCURACY_DROP = 0.02
+MIN_AGREEMENT = 0.95
+GATE_PASSAGES = 256
+CALIBRATION_SIZE = 64
+
+
+@dataclass(frozen=True)
+class GateRecord:
+    """How an int8 model compared with torch fp32, the rule it was held to, and whether it passed."""
+
+    passed: bool
+    rule: str
+    measures: dict[str, float]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> GateRecord:
+        return cls(passed=bool(data["passed"]), rule=str(data["rule"]), measures=dict(data["measures"]))
+
+
+def embedding_gate(reference: np.ndarray, candidate: np.ndarray) -> GateRecord:
+    """Judge `candidate` unit vectors against `reference` ones, row by row."""
+    cosines = (reference * candidate).sum(axis=1)
+    mean = float(cosines.mean())
+    return GateRecord(
+        passed=mean >= MIN_MEAN_COSINE,
+        rule=f"mean cosine to torch fp32 >= {MIN_MEAN_COSINE}",
+        measures={"cosine_mean": round(mean, 5), "cosine_min": round(float(cosines.min()), 5), "texts": len(cosines)},
+    )
+
+
+def nli_gate(reference: list[str], candidate: list[str], gold: list[str]) -> GateRecord:
+    """Judge `candidate` labels against torch's `reference` labels and the `gold` ones."""
+    n = len(gold)
+    reference_accuracy = sum(r == g for r, g in zip(reference, gold, strict=True)) / n
+    accuracy = sum(c == g for c, g in zip(candidate, gold, strict=True)) / n
+    agreement = sum(r == c for r, c in zip(reference, candidate, strict=True)) / n
+    return GateRecord(
+        passed=accuracy >= reference_accuracy - MAX_ACCURACY_DROP and agreement >= MIN_AGREEMENT,
+        rule=f"held-out accuracy >= torch's - {MAX_ACCURACY_DROP} and label agreement >= {MIN_AGREEMENT}",
+        measures={
+            "torch_accuracy": round(reference_accuracy, 4),
+            "accuracy": round(accuracy, 4),
+            "agreement": round(agreement, 4),
+            "pairs": n,
+        },
+    )
+
+
+def judge_embedder(embedder: Embedder, model_file: Path) -> GateRecord:
+    """Gate an ONNX embedding model against `embedder`'s torch forward pass on the shipped corpus."""
+    from veracity.data import load_corpus
+    from veracity.pipeline.onnx_session import OnnxForward
+
+    texts = [passage.text for passage in load_corpus()[:GATE_PASSAGES]]
+    reference = embedder.encode(texts, forward=embedder.torch_forward).vectors
+    return embedding_gate(reference, embedder.encode(texts, forward=OnnxForward(model_file)).vectors)
+
+
+def judge_nli(nli: NliModel, model_file: Path) -> GateRecord:
+    """Gate an ONNX NLI model against `nli`'s torch forward pass on the held-out labelled pairs."""
+    from veracity.data import load_nli_pairs
+    from veracity.pipeline.onnx_session import OnnxForward
+
+    held_out = load_nli_pairs("test")
+    pairs = [(p.premise, p.hypothesis) for p in held_out]
+    reference = nli.predict(pairs, forward=nli.torch_forward).labels()
+    candidate = nli.predict(pairs, forward=OnnxForward(model_file)).labels()
+    return nli_gate(reference, candidate, [p.label for p in held_out])
+
+
+def calibrate_embedder(embedder: Embedder, forward: Forward) -> None:
+    """Run corpus passages the gate does not use through `forward`, in `embedder`'s batches."""
+    from veracity.data import load_corpus
+
+    passages = load_corpus()[GATE_PASSAGES : GATE_PASSAGES + CALIBRATION_SIZE]
+    embedder.encode([passage.text for passage in passages], forward=forward)
+
+
+def calibrate_nli(nli: NliModel, forward: Forward) -> None:
+    """Run training pairs (never the held-out ones the gate uses) through `forward`."""
+    from veracity.data import load_nli_pairs
+
+    pairs = load_nli_pairs("train")[:CALIBRATION_SIZE]
+    nli.predict([(p.premise, p.hypothesis) for p in pairs], forward=forward)
