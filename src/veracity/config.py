@@ -83,8 +83,8 @@ class Settings:
     cache_dir: Path = field(default_factory=default_cache_dir)
     index: str = "hnsw"
     store: str = "pgvector"
-    embedding_backend: str = "torch"
-    nli_backend: str = "torch"
+    embedding_backend: str = "auto"
+    nli_backend: str = "auto"
 
     def __post_init__(self) -> None:
         if self.store not in ("pgvector", "numpy"):
@@ -113,8 +113,8 @@ class Settings:
             cache_dir=default_cache_dir(),
             index=_env_str("INDEX", "hnsw"),
             store=_env_str("STORE", "pgvector"),
-            embedding_backend=_env_str("EMBEDDING_BACKEND", "torch"),
-            nli_backend=_env_str("NLI_BACKEND", "torch"),
+            embedding_backend=_env_str("EMBEDDING_BACKEND", "auto"),
+            nli_backend=_env_str("NLI_BACKEND", "auto"),
         )
 
     def with_overrides(self, **changes: object) -> Settings:
