@@ -51,7 +51,7 @@ targets: $(STAMP)  ## product targets on the latest commit
 	$(BIN)/veracity targets
 
 publish: $(STAMP)  ## html/ with direction-aware regressions and the targets page
-	$(BIN)/asv publish
+	$(BIN)/veracity publish
 
 pr-bench: $(STAMP)  ## benchmark HEAD against BASE (default main), as CI does
 	PYTHON=$(BIN)/python scripts/pr_benchmarks.sh $(or $(BASE),main) HEAD
