@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: help install test test-fast lint format bench evaluate verify calibrate regressions targets publish pr-bench clean
+.PHONY: help install test test-slow test-fast lint format bench evaluate verify calibrate regressions targets publish pr-bench clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -18,8 +18,11 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)  ## create or update .venv with the pinned dependencies
 
-test: $(STAMP)  ## run every test (unit, real PostgreSQL, real models, real asv runs)
-	$(BIN)/python -m pytest
+test: $(STAMP)  ## the default test run: unit, real PostgreSQL, real models, real asv runs (not the slow suites)
+	$(BIN)/python -m pytest -m "not slow"
+
+test-slow: $(STAMP)  ## the slow suites: asv end to end with Chromium, real signals and faults, secrets, soak (CI runs them too)
+	$(BIN)/python -m pytest -m slow
 
 test-fast: $(STAMP)  ## run the tests that need no model, database or asv
 	$(BIN)/python -m pytest -m "not db and not models and not asv and not slow"
