@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import os
 import time
 
 import numpy as np
@@ -68,6 +69,24 @@ def build_table(dsn: str, n: int, spec: IndexSpec) -> tuple[str, float, int]:
     return result
 
 
+def share_cpu_with_backend(store: PgVectorStore) -> None:
+    """Run this process and its PostgreSQL backend on one CPU, the lowest this process may use.
+
+    A query is a ping-pong between the two processes. Left to the scheduler, they land on the same
+    or on different vCPUs from one process to the next, and on this 2-vCPU machine the per-query
+    time of the same code moved by up to ~45% between asv runs (calibrated A/A band, HNSW 10k). On
+    one CPU the hand-over is a context switch every time. Best effort: without permission to set
+    the backend's affinity (another user's server) only this process is pinned.
+    """
+    cpu = min(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpu})
+    try:
+        backend = store._conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        os.sched_setaffinity(int(backend), {cpu})
+    except (OSError, AttributeError):
+        pass
+
+
 def measure(dsn: str, schema: str, n: int, spec: IndexSpec) -> dict[str, float]:
     """Latency percentiles (ms, one query per round trip) and recall@1/@10 against exact search.
 
@@ -75,6 +94,7 @@ def measure(dsn: str, schema: str, n: int, spec: IndexSpec) -> dict[str, float]:
     """
     _, query_rows, truth = dataset(n)
     store = PgVectorStore(dsn, DIM, spec, attach=schema)
+    share_cpu_with_backend(store)
     found = np.full((len(query_rows), K), -1, dtype=np.int64)
     samples = np.empty(len(query_rows))
     try:
@@ -137,6 +157,7 @@ class _SearchGrid:
         spec = self.spec(*params)
         self.row = grid_row(type(self).__name__, params, self.build_key(*params), spec)
         self.store = PgVectorStore(database_dsn(), DIM, spec, attach=self.row["schema"])
+        share_cpu_with_backend(self.store)
         self.queries = queries(params[0])
         self.position = itertools.cycle(range(len(self.queries)))
         # asv calls setup before every repeat, so each sample starts on a new connection whose
