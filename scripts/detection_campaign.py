@@ -181,11 +181,21 @@ def ours(
 
 
 def plain_asv(repo: Path, machine: str, before: str, after: str, key: str, factor: float) -> bool:
+    """Whether `asv compare` marks `key` as a regression ("+" in its Change column)."""
     out = asv(repo, "compare", before, after, "--machine", machine, "--factor", str(factor), check=False)
     for line in out.splitlines():
-        if line.rstrip().endswith(key):
-            return line.lstrip().startswith("+")
-    return False
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 5 and cells[-1] == key:
+            return cells[0] == "+"
+    raise SystemExit(f"`asv compare` printed no row for {key}:\n{out[-2000:]}")
+
+
+def snapshot(config: AsvConfig, work: Path, trial: int, stage: str) -> None:
+    """Keep this trial's result files: the next trial of the stage overwrites them."""
+    target = work / "trials" / f"{trial}-{stage}"
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(config.results_dir, target)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -282,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
                     "asv_1.10": plain_asv(repo, machine, base, after, stage.key, 1.1),
                     "asv_1.05": plain_asv(repo, machine, base, after, stage.key, 1.05),
                 }
+            snapshot(config, work, trial, stage.name)
             report["stages"][stage.name]["trials"].append(row)
             print(
                 f"trial {trial} {stage.name}: " + json.dumps({k: v for k, v in row.items() if k != "trial"}), flush=True
