@@ -18,6 +18,7 @@ from benchmarks.common import (
     nli_model,
     once_per_run,
     phase_peak_bytes,
+    require_cuda,
     settings,
 )
 from benchmarks.memory import subprocess_load_bytes
@@ -60,9 +61,9 @@ def kept_store() -> str:
     return store.schema
 
 
-def attached_verifier(schema: str) -> Verifier:
+def attached_verifier(schema: str, device: str = "cpu") -> Verifier:
     store = PgVectorStore(database_dsn(), embedder().dim, IndexSpec("hnsw"), attach=schema)
-    return Verifier(embedder(), nli_model(), store, corpus_units(), top_k=TOP_K)
+    return Verifier(embedder(device), nli_model(device), store, corpus_units(), top_k=TOP_K)
 
 
 def run_claim_set(verifier: Verifier | None = None) -> dict[str, float]:
@@ -170,3 +171,32 @@ class PipelineMemory(Tracked):
 
     track_phase_bytes.params = ["load_embedder", "load_nli", "corpus_vectors", "load_store", "verify_40_claims"]
     track_phase_bytes.param_names = ["phase"]
+
+
+class VerifyClaimsCuda(Timed):
+    """One claim end to end with both models on a CUDA GPU (the search stays in PostgreSQL),
+    synchronised before the timer stops; GPU peak memory of one claim. Skipped without a GPU."""
+
+    def setup(self) -> None:
+        require_cuda()
+        import torch
+
+        self.torch = torch
+        self.verifier = attached_verifier(claim_set_row()["schema"], device="cuda")
+        self.claims = itertools.cycle([c.claim for c in load_claims()])
+        self.verifier.verify(next(self.claims))
+
+    def teardown(self) -> None:
+        if hasattr(self, "verifier"):  # setup skipped (no GPU): nothing to close
+            self.verifier.store.close()
+
+    def time_verify_claim(self) -> None:
+        self.verifier.verify(next(self.claims))
+        self.torch.cuda.synchronize()
+
+    @lower_is_better("bytes")
+    def track_gpu_peak_bytes(self) -> int:
+        self.torch.cuda.reset_peak_memory_stats()
+        self.verifier.verify(next(self.claims))
+        self.torch.cuda.synchronize()
+        return int(self.torch.cuda.max_memory_allocated())
