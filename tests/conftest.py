@@ -46,3 +46,19 @@ def database_dsn(settings: Settings) -> Iterator[str]:
 
     with database(os.environ.get("VERACITY_DATABASE_URL"), settings.cache_dir) as target:
         yield target.dsn
+
+
+@pytest.fixture(scope="module")
+def asv_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """HOME and git identity for asv and git, so the user's ~/.asv-machine.json is never touched."""
+    home = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HOME", str(home))
+        for var in ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"):
+            mp.setenv(var, "toy")
+        for var in ("GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"):
+            mp.setenv(var, "toy@example.invalid")
+        mp.setenv("OMP_NUM_THREADS", "1")
+        mp.delenv("ASV_CONFIG", raising=False)
+        mp.delenv("VERACITY_DATABASE_URL", raising=False)
+        yield home

@@ -12,10 +12,9 @@ from types import FrameType
 
 from veracity.cloud.cli import register as register_cloud_commands
 from veracity.config import Settings
-from veracity.db.dsn import redact_dsn
 from veracity.errors import VeracityError
-from veracity.fsutil import describe_write_error, is_storage_error
 from veracity.tracking.cli import register as register_tracking_commands
+from veracity.usererrors import run_handler
 
 EXIT_USAGE = 2
 
@@ -277,15 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        return int(args.handler(args))
-    except VeracityError as exc:
-        print(f"veracity: error: {redact_dsn(str(exc))}", file=sys.stderr)
-        return EXIT_USAGE
-    except OSError as exc:
-        if not is_storage_error(exc):
-            raise
-        print(f"veracity: error: {describe_write_error(Path(exc.filename or '?'), exc)}", file=sys.stderr)
-        return EXIT_USAGE
+        return run_handler(args.handler, args)
     except KeyboardInterrupt:
         print("veracity: interrupted; no file was left half written (re-run to resume)", file=sys.stderr)
         return 130

@@ -17,19 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the browser help
 
 
 @pytest.fixture(scope="module")
-def isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """HOME and git identity for asv and git, so the user's ~/.asv-machine.json is never touched."""
-    home = tmp_path_factory.mktemp("home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HOME", str(home))
-        for var in ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"):
-            mp.setenv(var, "toy")
-        for var in ("GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"):
-            mp.setenv(var, "toy@example.invalid")
-        mp.setenv("OMP_NUM_THREADS", "1")
-        mp.delenv("ASV_CONFIG", raising=False)
-        mp.delenv("VERACITY_DATABASE_URL", raising=False)
-        yield home
+def isolated_home(asv_home: Path) -> Path:
+    """The suite-wide isolated HOME and git identity (tests/conftest.py), under this suite's name."""
+    return asv_home
 
 
 @dataclass

@@ -12,13 +12,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from veracity.db.dsn import redact_dsn
 from veracity.errors import VeracityError
-from veracity.fsutil import atomic_write_text, describe_write_error, is_storage_error
+from veracity.fsutil import atomic_write_text
 from veracity.tracking.asvconf import AsvConfig
 from veracity.tracking.detect import Comparison, Policy, Verdict
 from veracity.tracking.noise import NoiseFile
 from veracity.tracking.triage import Triage, load_triage
+from veracity.usererrors import run_handler
 
 EXIT_OK, EXIT_WORSE, EXIT_USAGE = 0, 1, 2
 
@@ -355,16 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one tracker command; user errors become one line on stderr and exit code 2."""
     args = build_parser().parse_args(argv)
-    try:
-        return int(args.handler(args))
-    except VeracityError as exc:
-        print(f"veracity: error: {redact_dsn(str(exc))}", file=sys.stderr)
-        return EXIT_USAGE
-    except OSError as exc:
-        if not is_storage_error(exc):
-            raise
-        print(f"veracity: error: {describe_write_error(Path(exc.filename or '?'), exc)}", file=sys.stderr)
-        return EXIT_USAGE
+    return run_handler(args.handler, args)
 
 
 if __name__ == "__main__":
