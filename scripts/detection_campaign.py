@@ -319,11 +319,14 @@ def publish_check(repo: Path, config: AsvConfig, machine: str, base: str, twin: 
     all10 = commit_plant(repo, twin, "main", plants, "plant +10% in every stage")
     run_commits(repo, [all10], [s.bench_regex for s in stages], machine)
     asv(repo, "publish")
-    listed = json.loads((Path(config.html_dir) / "regressions.json").read_text())
+    html = Path(config.html_dir)
+    listed = json.loads((html / "regressions.json").read_text())
     rows = listed.get("regressions", listed) if isinstance(listed, dict) else listed
-    text = json.dumps(rows)
-    found = {s.name: (s.key.split("(")[0] in text and all10[:8] in text) for s in stages}
-    wrong = twin[:8] in text
+    # Each row: name, graph, params, ..., and at [6] the steps as [good revision, bad revision, before, after].
+    hashes = json.loads((html / "index.json").read_text()).get("revision_to_hash", {})
+    flagged_at = {row[0]: {hashes.get(str(step[1]), "") for step in (row[6] or [])} for row in rows if len(row) > 6}
+    found = {s.name: all10 in flagged_at.get(s.key, set()) for s in stages}
+    wrong = any(twin in commits for commits in flagged_at.values())
     print(f"published regressions page: plants listed {found}; twin listed: {wrong}", flush=True)
     return {"listed": found, "twin_listed": wrong, "plant_commit": all10}
 
