@@ -219,6 +219,9 @@ class _Merger:
                     self.candidates[(machine, commit, env_name)].insert(0, found)
 
     def write(self) -> None:
+        """Write what was chosen, each file atomically: machine records and benchmarks.json before the
+        result files that need them, so a merge stopped part-way leaves whole files that fit together."""
+        chosen: list[tuple[Path, _Candidate]] = []
         for (machine, commit, env_name), copies in sorted(self.candidates.items()):
             best = max(copies, key=_Candidate.rank)  # the first of equals: existing results win ties
             if len(copies) > 1:
@@ -238,13 +241,15 @@ class _Merger:
             if machine not in self.machines and not (self.results_dir / machine / "machine.json").is_file():
                 self.problems.append(f"commit {commit[:8]} on {machine}: no machine.json came with it; left out")
                 continue
-            atomic_write_text(self.results_dir / result_filename(machine, commit, env_name), best.text)
-            self.written.append(f"{machine}/{commit}")
+            chosen.append((self.results_dir / result_filename(machine, commit, env_name), best))
         for machine, text in sorted(self.machines.items()):
             atomic_write_text(self.results_dir / machine / "machine.json", text)
         if self.benchmarks_changed:
             data = {**self.benchmarks, "version": BENCHMARKS_API_VERSION}
             atomic_write_text(self.results_dir / "benchmarks.json", json.dumps(data, indent=4, sort_keys=True) + "\n")
+        for path, best in chosen:
+            atomic_write_text(path, best.text)
+            self.written.append(f"{best.machine}/{best.commit}")
 
 
 def merge_shards(shard_dirs: Sequence[Path], results_dir: Path) -> MergeReport:

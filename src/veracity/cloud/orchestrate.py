@@ -70,6 +70,10 @@ def run_cloud(options: CloudRunOptions) -> int:
     A commit counts as measured when the local backend's machine (this fingerprint) has results for
     it, or, on Modal, when any machine whose record names a GPU of the requested type has: the
     containers' CPUs are only known once they run.
+
+    On an interrupt (KeyboardInterrupt, SIGTERM included) the shards are stopped with their asv
+    process groups, then the embedded PostgreSQL and the staging folder go; the local results keep
+    what they had (a merge under way adds whole files only), so a re-run measures what is missing.
     """
     _check_options(options)
     if options.backend == "modal":

@@ -14,11 +14,13 @@ import importlib.metadata
 import json
 import os
 import shutil
+import signal
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from types import FrameType
 
 from veracity.benchrun import bench_environment, register_machine
 from veracity.cloud.gitbundle import checkout, checkout_commit, has_commit
@@ -166,12 +168,15 @@ def run_shard(bundle: Path, workdir: Path, request: ShardRequest, env: Mapping[s
     extra = ["--quick"] if request.quick else []
     with _environ({**bench_environment(config.path), **(env or {})}):
         for group in _runs(config, commits):
+            names = ", ".join(c[:8] for c in group)
             try:
                 if config.uses_existing_env:  # asv measures the working tree: put the commit there
                     checkout_commit(clone, group[0])
                 run_benchmarks(config, group, bench=request.bench, machine=machine, extra=extra, quiet=True)
             except VeracityError as exc:
-                errors.append(f"asv failed for {', '.join(c[:8] for c in group)}: {exc}")
+                errors.append(f"asv failed for {names}: {exc}")
+            else:
+                print(f"veracity: shard {request.index}: measured {names}", flush=True)
     return ShardOutput(
         index=request.index,
         machine=machine,
@@ -191,8 +196,18 @@ def _runs(config: AsvConfig, commits: Sequence[str]) -> list[list[str]]:
     return [[c] for c in commits] if config.uses_existing_env else [list(commits)]
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m veracity.cloud.shard`: one local shard, its output written to --out."""
+    """`python -m veracity.cloud.shard`: one local shard, its output written to --out.
+
+    The run stops it with SIGINT (or SIGTERM), whatever this process inherited for them: its asv
+    is then stopped as a whole process group and asv's half-written results in the clone mended.
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     parser = argparse.ArgumentParser(prog="python -m veracity.cloud.shard", description=__doc__)
     parser.add_argument("--bundle", required=True, type=Path)
     parser.add_argument("--workdir", required=True, type=Path)
@@ -201,11 +216,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     request = ShardRequest.from_json(json.loads(args.request))
     try:
+        # The local backend starts shards with both signals held back (so none is orphaned between
+        # its start and its bookkeeping); the mask is inherited, so let them through now.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
         output = run_shard(args.bundle, args.workdir, request)
+        output.write(args.out)
     except VeracityError as exc:
         print(f"veracity: shard {request.index}: {exc}", file=sys.stderr)
         return 2
-    output.write(args.out)
+    except KeyboardInterrupt:
+        print(f"veracity: shard {request.index}: interrupted; its asv was stopped", file=sys.stderr)
+        return 130
+    for error in output.errors:
+        print(f"veracity: shard {request.index}: {error}", file=sys.stderr)
     return 0
 
 
