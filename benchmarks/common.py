@@ -43,6 +43,8 @@ from veracity.config import DEFAULT_NLI_MODEL, Settings
 from veracity.data import load_claims, load_corpus, load_nli_pairs
 
 MATMUL_SIZE = 1024
+# The forward passes the backend benchmarks compare (EncodeBackends, NliBackends).
+BENCH_BACKENDS = ["torch", "onnx-fp32", "fast"]
 PERCENTILES = (50, 95, 99)
 RUN_MEMO_STALE_S = 6 * 3600
 # How asv_runner was started in this interpreter: "run_server" (the forkserver every benchmark is

@@ -7,6 +7,7 @@ import functools
 import numpy as np
 
 from benchmarks.common import (
+    BENCH_BACKENDS,
     Timed,
     Tracked,
     best_rate,
@@ -95,7 +96,6 @@ def batch_latencies() -> dict[str, float]:
     return percentiles(latencies_ms(lambda: model.encode(texts), LATENCY_BATCHES))
 
 
-BACKENDS = ["torch", "onnx-fp32", "fast"]
 AGREEMENT_PASSAGES = 256
 
 
@@ -109,7 +109,7 @@ class EncodeBackends(Tracked):
     """Each forward pass on its own: throughput on the shipped claims (batch 32) and agreement with
     PyTorch fp32 on corpus passages. `fast` picks the CPU's int8 path and must keep cosine >= 0.99."""
 
-    params = BACKENDS
+    params = BENCH_BACKENDS
     param_names = ["backend"]
     timeout = 120  # the first run of `fast` exports, quantizes and gates the model (cached after)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from benchmarks.common import (
+    BENCH_BACKENDS,
     Timed,
     Tracked,
     best_rate,
@@ -68,7 +69,7 @@ class NliBackends(Tracked):
     """Each forward pass on its own: pairs/s on the mixed-length set (batch 16) and held-out accuracy
     beside it, so a faster path that costs accuracy shows both."""
 
-    params = ["torch", "onnx-fp32", "fast"]
+    params = BENCH_BACKENDS
     param_names = ["backend"]
     timeout = 120  # the first run of `fast` exports, quantizes and gates the model (cached after)
 

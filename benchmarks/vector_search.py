@@ -72,11 +72,12 @@ def build_table(dsn: str, n: int, spec: IndexSpec) -> tuple[str, float, int]:
 def share_cpu_with_backend(store: PgVectorStore) -> None:
     """Run this process and its PostgreSQL backend on one CPU, the lowest this process may use.
 
-    A query is a ping-pong between the two processes. Left to the scheduler, they land on the same
-    or on different vCPUs from one process to the next, and on this 2-vCPU machine the per-query
-    time of the same code moved by up to ~45% between asv runs (calibrated A/A band, HNSW 10k). On
-    one CPU the hand-over is a context switch every time. Best effort: without permission to set
-    the backend's affinity (another user's server) only this process is pinned.
+    A query is a ping-pong between the two processes; on one CPU the hand-over is the same context
+    switch every time instead of depending on where the scheduler put each. Measured: it did NOT
+    remove the run-to-run variance of a 1 ms query here (calibrated A/A band of HnswSearch 10k was
+    24% across runs / 45% paired with it, 24-47% without): that comes from elsewhere (see the
+    issue 5 note). Best effort: without permission to set the backend's affinity (another user's
+    server) only this process is pinned.
     """
     cpu = min(os.sched_getaffinity(0))
     os.sched_setaffinity(0, {cpu})

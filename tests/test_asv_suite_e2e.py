@@ -10,6 +10,7 @@ if missing) and runs a small selection of the real suite on both; then `asv publ
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -146,16 +147,24 @@ def _chromium() -> str:
     pytest.fail("Chromium is not installed; .ci/run installs it (apt-get install chromium)")
 
 
-@pytest.fixture(scope="module")
-def site_url(history: PlantedHistory) -> Iterator[str]:
-    handler = partial(SimpleHTTPRequestHandler, directory=str(history.root / "html"))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+@contextlib.contextmanager
+def serve_directory(
+    directory: Path, handler: type[SimpleHTTPRequestHandler] = SimpleHTTPRequestHandler
+) -> Iterator[str]:
+    """Serve `directory` over HTTP on a free local port for the browser; yields the base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(directory)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/"
     finally:
         server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def site_url(history: PlantedHistory) -> Iterator[str]:
+    with serve_directory(history.root / "html") as url:
+        yield url
 
 
 def _render(url: str, tmp_path: Path, screenshot: Path | None = None) -> str:

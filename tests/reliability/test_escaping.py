@@ -10,15 +10,13 @@ element would be in the DOM. The Markdown reports must show the same text with i
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 from reliability_helpers import HOSTILE_PARAMS, PAYLOAD_JS
-from test_asv_suite_e2e import _render
+from test_asv_suite_e2e import _render, serve_directory
 
 from veracity.tracking.detect import Comparison, Verdict
 from veracity.tracking.report import comparison_to_markdown, targets_to_html, targets_to_markdown
@@ -42,14 +40,8 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def site_url(hostile_site) -> Iterator[str]:
-    handler = partial(_QuietHandler, directory=str(hostile_site.html))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
+    with serve_directory(hostile_site.html, _QuietHandler) as url:
+        yield url
 
 
 @pytest.mark.asv
