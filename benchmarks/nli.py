@@ -41,7 +41,8 @@ class NliThroughput(Tracked):
 
 
 class NliBatching(Timed):
-    """The same 64 mixed-length pairs in batches of 16, sorted by length or in arrival order."""
+    """The same 64 mixed-length pairs: length-sorted dynamic batches of at most 16, or fixed batches of 16
+    in arrival order."""
 
     params = ["sorted", "unsorted"]
     param_names = ["batching"]

@@ -16,6 +16,7 @@ from veracity.errors import ModelNotFoundError
 from veracity.flops import EncoderShape
 from veracity.models import device_or_error, hub_offline, load_error, resolve_model
 from veracity.pipeline.backend import TORCH, BackendInfo, Forward, OnnxSource, prepare_backend
+from veracity.pipeline.batching import CPU_BATCH_OVERHEAD_TOKENS, fixed_batches, length_sorted_batches
 from veracity.progress import progress_bar
 from veracity.textcheck import check_texts
 
@@ -122,6 +123,9 @@ class NliModel:
     ) -> NliResult:
         """Classify (premise, hypothesis) pairs; sorting by length cuts padding, order is restored.
 
+        Sorted, the pairs run in dynamic batches of at most `batch_size` cut by length (see
+        `length_sorted_batches`) on CPU, and in full batches of the sorted order on a GPU, where
+        padding is cheap and each forward pass is not. Unsorted, in fixed batches of arrival order.
         `forward` replaces this model's forward pass for the call (same tokens, same batches):
         how a fast path is compared with `torch_forward`.
         """
@@ -135,12 +139,11 @@ class NliModel:
         encoded = self.tokenizer(premises, hypotheses, truncation=False, verbose=False)
         full = np.fromiter((len(ids) for ids in encoded["input_ids"]), dtype=np.int64, count=len(pairs))
         truncated = int((full > self.max_length).sum())
-        order = np.argsort(-full, kind="stable") if sort_by_length else np.arange(len(pairs))
         probs = np.empty((len(pairs), len(NLI_LABELS)), dtype=np.float32)
-        starts = range(0, len(pairs), self.batch_size)
         with torch.inference_mode():
-            for start in progress_bar(starts, enabled=show_progress, desc="nli", unit="batch"):
-                idx = order[start : start + self.batch_size]
+            for idx in progress_bar(
+                self._batches(full, sort_by_length), enabled=show_progress, desc="nli", unit="batch"
+            ):
                 batch = self.tokenizer(
                     [premises[i] for i in idx],
                     [hypotheses[i] for i in idx],
@@ -151,6 +154,14 @@ class NliModel:
                 )
                 probs[idx] = softmax(forward(batch))[:, self._order]
         return NliResult(probs=probs, token_counts=np.minimum(full, self.max_length), truncated=truncated)
+
+    def _batches(self, lengths: np.ndarray, sort_by_length: bool) -> list[np.ndarray]:
+        lengths = np.minimum(lengths, self.max_length)
+        if not sort_by_length:
+            return fixed_batches(np.arange(len(lengths)), self.batch_size)
+        if self.device.startswith("cuda"):
+            return fixed_batches(np.argsort(-lengths, kind="stable"), self.batch_size)
+        return length_sorted_batches(lengths, self.batch_size, CPU_BATCH_OVERHEAD_TOKENS)
 
     def flops(self, token_counts: np.ndarray) -> int:
         """Useful FLOPs of classifying pairs with these (truncated) token counts."""
