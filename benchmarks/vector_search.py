@@ -8,12 +8,15 @@ methods; `time_query` is timed by asv itself in every process, against the same 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import os
 import time
 
 import numpy as np
+import psutil
+import psycopg
 from psycopg import sql
 
 from benchmarks.common import database_dsn, keep_table, once_per_run, percentiles
@@ -49,23 +52,64 @@ def dataset(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return corpus, queries(n), exact_neighbours(corpus, queries(n), K)
 
 
-def drop_stale_schemas(dsn: str) -> None:
-    """Drop benchmark schemas left by runs older than STALE_AFTER_S (their processes `_exit`ed)."""
+def schema_prefix() -> str:
+    """`veracity_bench_<unix time>_<pid of the process that owns this run's benchmark processes>`."""
+    return f"{SCHEMA_PREFIX}_{int(time.time())}_{os.getppid()}"
+
+
+def finished_run_schema(name: str) -> bool:
+    """Whether a benchmark schema belongs to a run that is over: its owner process is gone, or it is
+    older than STALE_AFTER_S (a schema named before owners were recorded)."""
+    fields = name.split("_")
+    stamp = fields[2] if len(fields) >= 4 else ""
+    if not stamp.isdigit():
+        return False
+    if time.time() - int(stamp) > STALE_AFTER_S:
+        return True
+    owner = fields[3] if len(fields) >= 5 else ""
+    return owner.isdigit() and int(owner) != os.getppid() and not psutil.pid_exists(int(owner))
+
+
+def drop_finished_schemas(dsn: str) -> None:
+    """Drop the tables of benchmark runs that are over (asv `_exit`s its processes, so none drops its own).
+
+    Earlier commits' tables would otherwise stay for hours, crowding the buffer cache of the
+    commits measured after them in the same `asv run`.
+    """
     with connect(dsn) as conn:
         rows = conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (SCHEMA_PREFIX + "_%",))
         for (name,) in rows.fetchall():
-            stamp = name.split("_")[2] if name.count("_") >= 3 else ""
-            if stamp.isdigit() and time.time() - int(stamp) > STALE_AFTER_S:
+            if finished_run_schema(name):
                 conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
+
+
+def settle_table(dsn: str, schema: str) -> None:
+    """Leave the server no work on a new table that could land inside another benchmark's timing.
+
+    Without this, autovacuum vacuums and analyses a freshly loaded table up to a minute later, and
+    the checkpointer writes its pages out when it gets to them: both while the next parameter set,
+    or the next commit of the same run, is being timed on the 2 CPUs. So: VACUUM (FREEZE, ANALYZE)
+    now, autovacuum off for the table, and a CHECKPOINT (best effort: it needs the superuser or
+    `pg_checkpoint`, which a user's own server may not grant).
+    """
+    with connect(dsn) as conn:
+        rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)).fetchall()
+        for (table,) in rows:
+            name = sql.Identifier(schema, table)
+            conn.execute(sql.SQL("VACUUM (FREEZE, ANALYZE) {}").format(name))
+            conn.execute(sql.SQL("ALTER TABLE {} SET (autovacuum_enabled = off)").format(name))
+        with contextlib.suppress(psycopg.Error):
+            conn.execute("CHECKPOINT")
 
 
 def build_table(dsn: str, n: int, spec: IndexSpec) -> tuple[str, float, int]:
     """Load a size and build `spec`'s index in a kept schema: (schema, build seconds, index bytes)."""
     corpus, _, _ = dataset(n)
-    store = PgVectorStore(dsn, DIM, spec, schema_prefix=f"{SCHEMA_PREFIX}_{int(time.time())}")
+    store = PgVectorStore(dsn, DIM, spec, schema_prefix=schema_prefix())
     store.load(np.arange(n), corpus)
     result = store.schema, store.timing.index_s, store.index_size_bytes()
     keep_table(store)
+    settle_table(dsn, result[0])
     return result
 
 
@@ -126,7 +170,7 @@ def grid_row(kind: str, params: tuple, build_key: tuple, spec: IndexSpec) -> dic
 
     def build() -> dict:
         dsn = database_dsn()
-        drop_stale_schemas(dsn)
+        drop_finished_schemas(dsn)
         schema, build_s, index_bytes = build_table(dsn, n, spec)
         return {"schema": schema, "build_s": build_s, "index_bytes": index_bytes}
 

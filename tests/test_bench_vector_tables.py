@@ -1,0 +1,74 @@
+"""The vector-search suite's tables: finished runs' schemas are dropped, new tables leave no background work."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks import vector_search
+from veracity.db.server import connect
+from veracity.pipeline.pgvector_store import PgVectorStore
+from veracity.pipeline.store import IndexSpec
+
+pytestmark = pytest.mark.db
+
+
+def dead_pid() -> int:
+    """A pid that no process has: a child that has exited and been reaped."""
+    import subprocess
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_schemas_of_finished_runs_are_told_apart_from_live_and_unknown_ones() -> None:
+    now = int(time.time())
+    stale = now - vector_search.STALE_AFTER_S - 10
+    assert vector_search.finished_run_schema(f"veracity_bench_{now}_{dead_pid()}_a1b2c3")
+    assert not vector_search.finished_run_schema(f"veracity_bench_{now}_{os.getppid()}_a1b2c3")  # our own run
+    assert not vector_search.finished_run_schema(f"veracity_bench_{now}_{os.getpid()}_a1b2c3")  # a live owner
+    assert not vector_search.finished_run_schema(f"veracity_bench_{now}_a1b2c3")  # no owner recorded: by age
+    assert vector_search.finished_run_schema(f"veracity_bench_{stale}_a1b2c3")
+    assert vector_search.finished_run_schema(f"veracity_bench_{stale}_{os.getpid()}_a1b2c3")
+    assert not vector_search.finished_run_schema("veracity_bench_notatime_a1b2c3")
+
+
+def test_a_run_drops_finished_runs_tables_and_settles_its_own(database_dsn: str) -> None:
+    finished = f"veracity_bench_{int(time.time())}_{dead_pid()}_feedbeef0001"
+    live = f"veracity_bench_{int(time.time())}_{os.getpid()}_feedbeef0002"
+    with connect(database_dsn) as conn:
+        for name in (finished, live):
+            conn.execute(f'CREATE SCHEMA "{name}"')
+    try:
+        vector_search.drop_finished_schemas(database_dsn)
+        with connect(database_dsn) as conn:
+            names = {row[0] for row in conn.execute("SELECT nspname FROM pg_namespace").fetchall()}
+        assert finished not in names and live in names
+
+        rng = np.random.default_rng(0)
+        store = PgVectorStore(database_dsn, 8, IndexSpec("hnsw", m=8), schema_prefix=vector_search.schema_prefix())
+        store.load(np.arange(500), rng.standard_normal((500, 8)).astype(np.float32))
+        schema = store.schema
+        store.detach()
+        assert vector_search.finished_run_schema(schema) is False
+        vector_search.settle_table(database_dsn, schema)
+        with connect(database_dsn) as conn:
+            options, vacuumed = conn.execute(
+                "SELECT c.reloptions, s.last_vacuum IS NOT NULL FROM pg_class c "
+                "JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE s.schemaname = %s",
+                (schema,),
+            ).fetchone()
+        assert options == ["autovacuum_enabled=off"] and vacuumed
+    finally:
+        with connect(database_dsn) as conn:
+            rows = conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'veracity_bench_%'").fetchall()
+            for (name,) in rows:
+                if name in (finished, live) or name.startswith(vector_search.schema_prefix()):
+                    conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
