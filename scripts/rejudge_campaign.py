@@ -3,7 +3,7 @@
 `scripts/detection_campaign.py` keeps each trial's result files under WORK/trials/; this reads them
 back and counts, per stage, A/A false flags and plant detections for each floor given. A floor
 chosen this way is tuned on these trials: confirm it with a fresh campaign before changing
-`Policy.min_change`.
+`Policy.calibrated_floor` (the floor of a benchmark with a calibrated band, as every campaign stage has).
 
     python scripts/rejudge_campaign.py --work /tmp/veracity-campaign --floors 0.05 0.03 0.02
 """
@@ -56,7 +56,7 @@ def main() -> None:
                         noise=noise,
                         machine=machine,
                         paired=True,
-                        policy=Policy(min_change=floor),
+                        policy=Policy(min_change=floor, calibrated_floor=floor),
                     )[0]
                     flagged[label] += row.verdict is Verdict.WORSE
             counts = " ".join(f"{label} {count}/{len(trials)}" for label, count in flagged.items())

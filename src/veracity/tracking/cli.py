@@ -36,9 +36,10 @@ def _triage(args: argparse.Namespace, config: AsvConfig) -> Triage:
 
 
 def _policy(args: argparse.Namespace) -> Policy:
-    if not 0 <= args.min_change < 10:
-        raise VeracityError(f"--min-change {args.min_change} is out of range; give a fraction such as 0.05")
-    return Policy(min_change=args.min_change)
+    for flag, value in (("--min-change", args.min_change), ("--calibrated-floor", args.calibrated_floor)):
+        if not 0 <= value < 10:
+            raise VeracityError(f"{flag} {value} is out of range; give a fraction such as 0.05")
+    return Policy(min_change=args.min_change, calibrated_floor=args.calibrated_floor)
 
 
 def _emit(text: str, output: str | None) -> None:
@@ -54,7 +55,16 @@ def _common(parser: argparse.ArgumentParser, *, noise: bool = True, triage: bool
     if noise:
         parser.add_argument("--noise-file", help="calibrated bands (default <benchmark_dir>/noise.json)")
         parser.add_argument(
-            "--min-change", type=float, default=0.05, help="smallest relative change ever flagged (default 0.05)"
+            "--min-change",
+            type=float,
+            default=Policy.min_change,
+            help="threshold of a benchmark with no calibrated band (default 0.05)",
+        )
+        parser.add_argument(
+            "--calibrated-floor",
+            type=float,
+            default=Policy.calibrated_floor,
+            help="smallest change flagged where a band was calibrated (default 0.03)",
         )
     if triage:
         parser.add_argument("--triage-file", help="accepted regressions (default <benchmark_dir>/triage.toml)")

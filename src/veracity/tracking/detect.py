@@ -35,9 +35,17 @@ class Verdict(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Policy:
-    """Knobs of detection. `min_change` applies where no band was calibrated, and as a floor."""
+    """Knobs of detection.
+
+    `min_change` is the threshold where no band was calibrated. Where one was, the threshold is
+    that band, floored at `calibrated_floor`: a band measured on this machine is a better guide
+    than a blanket 5%, but a band of 1% from a few quiet A/A runs understates rare disturbances.
+    3% was chosen on the campaign of bcb59f3 (0 A/A false flags over 24 pairs at 3%, one at 2%)
+    and confirmed by an independent campaign (see the issue 5 note).
+    """
 
     min_change: float = 0.05
+    calibrated_floor: float = 0.03
     alpha: float = 0.05
     grey_factor: float = 1.5
     min_samples: int = 5
@@ -94,7 +102,7 @@ def judge(
     final: bool = True,
 ) -> Judgement:
     """Judge one benchmark. With `final`, GREY is resolved (no more re-runs are coming)."""
-    threshold = max(policy.min_change, band or 0.0)
+    threshold = policy.min_change if band is None else max(policy.calibrated_floor, band)
     b, a = before.value, after.value
     if b is None and a is None:
         return Judgement(Verdict.UNCHANGED, None, None, threshold)
