@@ -186,8 +186,8 @@ class _SearchGrid:
     """The benchmarks every index kind shares; subclasses define the grid."""
 
     timeout = 300
-    rounds = 1
-    repeat = (5, 10, 2.0)
+    rounds = 4
+    repeat = (3, 5, 1.0)
     warmup_time = 0.05
 
     @staticmethod
