@@ -194,15 +194,39 @@ def run_token() -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:12]
 
 
-def _run_memo_dir() -> Path:
+def _memo_dir(token: str) -> Path:
     root = settings().cache_dir / "bench-runs"
-    path = root / run_token()
+    path = root / token
     if not path.is_dir():
         path.mkdir(parents=True, exist_ok=True)
         for old in root.iterdir():  # runs that ended hours ago: their processes are gone
             if old != path and time.time() - old.stat().st_mtime > RUN_MEMO_STALE_S:
                 shutil.rmtree(old, ignore_errors=True)
     return path
+
+
+def _memo(
+    directory: Path,
+    name: str,
+    compute: Callable[[], dict[str, Any]],
+    valid: Callable[[dict[str, Any]], bool] | None = None,
+) -> dict[str, Any]:
+    key = hashlib.sha256(name.encode()).hexdigest()[:16]
+    target = directory / f"{key}.json"
+    with open(directory / f"{key}.lock", "a") as lock:  # one lock per name: computes may nest
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if target.is_file():
+                value = json.loads(target.read_text())["value"]
+                if valid is None or valid(value):
+                    return value
+            value = compute()
+            partial = target.with_suffix(".partial")
+            partial.write_text(json.dumps({"name": name, "value": value}))
+            os.replace(partial, target)
+            return value
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def once_per_run(name: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -213,21 +237,48 @@ def once_per_run(name: str, compute: Callable[[], dict[str, Any]]) -> dict[str, 
     for it inside its own forked process, which already holds the models. A lock file per name
     serialises concurrent askers; the value is written atomically, so an interrupted run leaves no half entry.
     """
-    directory = _run_memo_dir()
-    key = hashlib.sha256(name.encode()).hexdigest()[:16]
-    target = directory / f"{key}.json"
-    with open(directory / f"{key}.lock", "a") as lock:  # one lock per name: computes may nest
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if target.is_file():
-                return json.loads(target.read_text())["value"]
-            value = compute()
-            partial = target.with_suffix(".partial")
-            partial.write_text(json.dumps({"name": name, "value": value}))
-            os.replace(partial, target)
-            return value
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    return _memo(_memo_dir(run_token()), name, compute)
+
+
+def invocation_owner() -> psutil.Process:
+    """The `asv run` process behind this benchmark process: it lives through every round and commit.
+
+    A benchmark process is forked from a forkserver (`benchmark.py run_server`), whose parent is
+    asv; under asv's spawn launch method the parent is asv itself.
+    """
+    parent = psutil.Process(os.getppid())
+    try:
+        is_forkserver = "run_server" in parent.cmdline()
+    except psutil.Error:
+        is_forkserver = False
+    return (parent.parent() or parent) if is_forkserver else parent
+
+
+@functools.cache
+def code_identity() -> str:
+    """A hash of the installed `veracity` package's source: commits with byte-identical code share it."""
+    import veracity
+
+    root = Path(veracity.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def once_per_invocation(
+    name: str, compute: Callable[[], dict[str, Any]], valid: Callable[[dict[str, Any]], bool] | None = None
+) -> dict[str, Any]:
+    """As `once_per_run`, but shared by every round and commit of one `asv run` invocation.
+
+    For artefacts that only the code builds, such as a loaded and indexed table: put
+    `code_identity()` in `name`, so commits with identical code (an A/A twin, a later round of the
+    same commit) reuse it and any change builds its own. `valid` re-checks a remembered value
+    (the table may have been dropped since); a value that fails it is computed again.
+    """
+    owner = invocation_owner()
+    raw = f"invocation:{owner.pid}:{owner.create_time()}:{sys.prefix}"
+    return _memo(_memo_dir(hashlib.sha256(raw.encode()).hexdigest()[:12]), name, compute, valid)
 
 
 # --- measurement helpers ---------------------------------------------------------------------------

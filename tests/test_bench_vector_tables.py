@@ -12,6 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks import vector_search
+from benchmarks.common import invocation_owner
 from veracity.db.server import connect
 from veracity.pipeline.pgvector_store import PgVectorStore
 from veracity.pipeline.store import IndexSpec
@@ -31,13 +32,28 @@ def dead_pid() -> int:
 def test_schemas_of_finished_runs_are_told_apart_from_live_and_unknown_ones() -> None:
     now = int(time.time())
     stale = now - vector_search.STALE_AFTER_S - 10
-    assert vector_search.finished_run_schema(f"veracity_bench_{now}_{dead_pid()}_a1b2c3")
-    assert not vector_search.finished_run_schema(f"veracity_bench_{now}_{os.getppid()}_a1b2c3")  # our own run
-    assert not vector_search.finished_run_schema(f"veracity_bench_{now}_{os.getpid()}_a1b2c3")  # a live owner
-    assert not vector_search.finished_run_schema(f"veracity_bench_{now}_a1b2c3")  # no owner recorded: by age
-    assert vector_search.finished_run_schema(f"veracity_bench_{stale}_a1b2c3")
-    assert vector_search.finished_run_schema(f"veracity_bench_{stale}_{os.getpid()}_a1b2c3")
-    assert not vector_search.finished_run_schema("veracity_bench_notatime_a1b2c3")
+    ours = invocation_owner().pid
+    finished = vector_search.finished_run_schema
+    assert finished(f"veracity_bench_{now}_{dead_pid()}_c0de_a1b2c3")
+    assert not finished(f"veracity_bench_{now}_{ours}_c0de_a1b2c3")  # our own run
+    assert not finished(f"veracity_bench_{now}_{os.getpid()}_c0de_a1b2c3")  # another live run
+    assert not finished(f"veracity_bench_{now}_a1b2c3")  # no owner recorded: by age
+    assert finished(f"veracity_bench_{stale}_a1b2c3")
+    assert finished(f"veracity_bench_{stale}_{os.getpid()}_c0de_a1b2c3")
+    assert not finished("veracity_bench_notatime_a1b2c3")
+
+
+def test_a_run_keeps_the_tables_of_its_two_most_recent_code_identities() -> None:
+    names = [
+        "veracity_bench_100_42_aaaa_01",  # oldest identity of run 42
+        "veracity_bench_200_42_bbbb_02",
+        "veracity_bench_300_42_cccc_03",  # most recent other identity
+        "veracity_bench_150_42_dddd_04",  # the identity building now, built before
+        "veracity_bench_100_7_aaaa_05",  # another run's: not this function's business
+    ]
+    assert vector_search.evicted_schemas(names, 42, "dddd") == [names[0], names[1]]
+    assert vector_search.evicted_schemas(names, 42, "cccc", keep=1) == [names[0], names[1], names[3]]
+    assert vector_search.evicted_schemas(names, 42, "eeee", keep=3) == [names[0], names[3]]
 
 
 def test_a_run_drops_finished_runs_tables_and_settles_its_own(database_dsn: str) -> None:
