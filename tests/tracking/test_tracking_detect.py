@@ -88,3 +88,14 @@ def test_changed_benchmark_code_is_not_comparable() -> None:
 def test_repeated_track_runs_pool_into_one_value_per_run() -> None:
     obs = Observation.pooled([_result(10.0, "a"), _result(12.0, "a"), _result(11.0, "a")])
     assert obs.value == 11.0 and obs.samples == (10.0, 12.0, 11.0)
+
+
+def test_the_threshold_is_the_calibrated_band_floored_at_3_percent_else_5_percent() -> None:
+    before, after = _obs(1.0, [1.0] * 8), _obs(1.04, [1.04] * 8)
+    assert judge(before, after, higher_is_better=False, band=None).threshold == 0.05
+    assert judge(before, after, higher_is_better=False, band=None).verdict is Verdict.UNCHANGED
+    assert judge(before, after, higher_is_better=False, band=0.01).threshold == 0.03
+    assert judge(before, after, higher_is_better=False, band=0.01).verdict is Verdict.WORSE
+    assert judge(before, after, higher_is_better=False, band=0.08).threshold == 0.08
+    loose = Policy(min_change=0.05, calibrated_floor=0.05)
+    assert judge(before, after, higher_is_better=False, band=0.01, policy=loose).verdict is Verdict.UNCHANGED

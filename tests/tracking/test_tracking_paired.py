@@ -52,14 +52,14 @@ def test_paired_band_survives_a_save_and_load_and_old_files_still_load(tmp_path:
 
 def test_paired_comparison_uses_the_paired_band() -> None:
     noise = NoiseFile(Path("unused"))
-    noise.update("m", "abc", [NoiseBand("bench.Suite.time_work", 0.20, 5, 0.06, 0.2, paired=0.03, pairs=5)])
+    noise.update("m", "abc", [NoiseBand("bench.Suite.time_work", 0.20, 5, 0.06, 0.2, paired=0.01, pairs=5)])
     before = [_result("a", [1.00, 1.01, 0.99, 1.00, 1.02, 0.98, 1.00, 1.01])]
     after = [_result("b", [1.08, 1.09, 1.07, 1.08, 1.10, 1.06, 1.08, 1.09])]
     info = {"bench.Suite.time_work": BenchmarkInfo.guess("bench.Suite.time_work")}
     across = compare_results(before, after, benchmarks=info, noise=noise, machine="m")
     paired = compare_results(before, after, benchmarks=info, noise=noise, machine="m", paired=True)
     assert across[0].verdict is Verdict.UNCHANGED  # +8% is inside the 20% band between runs
-    assert paired[0].verdict is Verdict.WORSE and paired[0].threshold == 0.05  # the policy floor stays
+    assert paired[0].verdict is Verdict.WORSE and paired[0].threshold == 0.03  # a 1% band, floored at 3%
 
 
 def test_twin_commit_has_the_same_tree_and_no_branch(tmp_path: Path) -> None:
