@@ -195,14 +195,13 @@ def measure(dsn: str, schema: str, n: int, spec: IndexSpec) -> dict[str, float]:
     }
 
 
-def grid_row(kind: str, params: tuple, build_key: tuple, spec: IndexSpec) -> dict:
-    """The measured row of one parameter set, and its table's schema.
+def grid_table(kind: str, params: tuple, build_key: tuple, spec: IndexSpec) -> dict:
+    """The loaded and indexed table of one parameter set: its schema, build seconds and index size.
 
-    The table is built once per `asv run` invocation and code identity: every round of a commit,
-    and every commit with byte-identical `veracity` code (an A/A twin), searches the same table, so
-    the randomness of an index build (pgvector's HNSW levels, IVFFlat's k-means sample) and its
-    cost are not paid again per round; its build seconds and size are those of that one build.
-    The row (latency percentiles, recall) is measured once per run, that is per round and commit.
+    Built once per `asv run` invocation and code identity: every round of a commit, and every
+    commit with byte-identical `veracity` code (an A/A twin), searches the same table, so the
+    randomness of an index build (pgvector's HNSW levels, IVFFlat's k-means sample) and its cost
+    are not paid again per round; its build seconds and size are those of that one build.
     Parameter sets that share a build key share a table and differ only in search settings
     (probes, ef_search). Only the parameter sets a run selects are built (`asv run --bench` can
     select single parameter sets, which is how `veracity bench --quick` shrinks the grid).
@@ -215,14 +214,19 @@ def grid_row(kind: str, params: tuple, build_key: tuple, spec: IndexSpec) -> dic
         schema, build_s, index_bytes = build_table(dsn, n, spec)
         return {"schema": schema, "build_s": build_s, "index_bytes": index_bytes}
 
-    table = once_per_invocation(
+    return once_per_invocation(
         f"vector_search.table:{code_identity()}:{kind}:{build_key}",
         build,
         valid=lambda value: schema_exists(database_dsn(), value["schema"]),
     )
 
+
+def grid_row(kind: str, params: tuple, build_key: tuple, spec: IndexSpec) -> dict:
+    """The table of one parameter set with its latency percentiles and recall, measured once per run."""
+    table = grid_table(kind, params, build_key, spec)
+
     def row() -> dict:
-        return {**measure(database_dsn(), table["schema"], n, spec), **table}
+        return {**measure(database_dsn(), table["schema"], params[0], spec), **table}
 
     return once_per_run(f"vector_search.row:{kind}:{params}", row)
 
@@ -231,6 +235,11 @@ class _SearchGrid:
     """The benchmarks every index kind shares; subclasses define the grid."""
 
     timeout = 300
+    # Eight rounds of a few samples, each round a fresh process, interleaved across the commits of
+    # a run in alternating order. A one-query round trip moves 5-15% from one process to the next
+    # with the same code and table (measured: per-process medians 0.37-0.51 ms, passes within a
+    # process within 3%), so a commit needs many processes; with one round, the first commit of a
+    # run also came out 10-19% faster than its identical twin every time.
     rounds = 8
     repeat = (1, 3, 0.3)
     warmup_time = 0.05
@@ -244,9 +253,11 @@ class _SearchGrid:
         return params
 
     def setup(self, *params: int) -> None:
+        # Only the table here: asv runs `time_query` in every round (a process each) and the
+        # `track_*` once, so the measured row is left to them (see `row`).
         spec = self.spec(*params)
-        self.row = grid_row(type(self).__name__, params, self.build_key(*params), spec)
-        self.store = PgVectorStore(database_dsn(), DIM, spec, attach=self.row["schema"])
+        self.grid_args = (type(self).__name__, params, self.build_key(*params), spec)
+        self.store = PgVectorStore(database_dsn(), DIM, spec, attach=grid_table(*self.grid_args)["schema"])
         share_cpu_with_backend(self.store)
         self.queries = queries(params[0])
         self.position = itertools.cycle(range(len(self.queries)))
@@ -257,6 +268,10 @@ class _SearchGrid:
 
     def teardown(self, *params: int) -> None:
         self.store.close()
+
+    @property
+    def row(self) -> dict:
+        return grid_row(*self.grid_args)
 
     def time_query(self, *params: int) -> None:
         """One top-10 query, one round trip."""
