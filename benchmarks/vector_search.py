@@ -322,6 +322,8 @@ class IvfflatSearch(_SearchGrid):
 
     params = [SIZES, IVF_LISTS, IVF_PROBES]
     param_names = ["vectors", "lists", "probes"]
+    # A 48-point grid: eight rounds of it alone took ~4 of the suite's 10 minutes per commit.
+    rounds = 3
 
     @staticmethod
     def spec(*params: int) -> IndexSpec:
