@@ -35,7 +35,12 @@ def veracity(
 
 
 def start_veracity(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.Popen:
-    """Start `veracity` in the background, its output captured, to signal it mid-run."""
+    """Start `veracity` in the background, its output captured, to signal it mid-run.
+
+    SIGINT is reset to its default in the child, as at a terminal: a shell starts a background
+    job (`pytest ... &`, `nohup ... &`) with SIGINT ignored, Python then installs no
+    KeyboardInterrupt handler, and a SIGINT test would hang instead of testing anything.
+    """
     return subprocess.Popen(
         [sys.executable, "-m", "veracity.cli", *args],
         cwd=cwd,
@@ -43,6 +48,7 @@ def start_veracity(*args: str, cwd: Path | None = None, env: dict[str, str] | No
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
