@@ -240,6 +240,7 @@ def once_per_run(name: str, compute: Callable[[], dict[str, Any]]) -> dict[str, 
     return _memo(_memo_dir(run_token()), name, compute)
 
 
+@functools.cache
 def invocation_owner() -> psutil.Process:
     """The `asv run` process behind this benchmark process: it lives through every round and commit.
 

