@@ -30,8 +30,9 @@ from veracity.pipeline.onnx_cache import (
     onnx_dir,
     package_versions,
     read_metadata,
+    update_metadata,
 )
-from veracity.pipeline.onnx_quality import GateRecord
+from veracity.pipeline.onnx_quality import GateRecord, judge_identity
 from veracity.progress import progress_bar
 
 Forward = Callable[[Mapping[str, Any]], np.ndarray]
@@ -96,7 +97,31 @@ def _int8_step(source: OnnxSource, fp32_file: Path, precision: str, staging: Pat
     meta = _metadata(source, precision, time.perf_counter() - started) | {"kept_fp32": keep}
     # Judged before the folder is renamed in: the model and its quality record appear together.
     meta["gate"] = source.judge(staging / MODEL_FILE).to_json()
+    meta["judged_with"] = judge_identity(source.kind)
     return meta
+
+
+def current_gate(source: OnnxSource, folder: Path) -> GateRecord:
+    """The gate record of the int8 model in `folder`, judged again if the code that judged it changed.
+
+    Only the verdict is redone (seconds); the quantized weights do not depend on that code.
+    """
+    identity = judge_identity(source.kind)
+
+    def is_current(meta: dict[str, Any]) -> bool:
+        return meta.get("judged_with") == identity and "gate" in meta
+
+    meta = read_metadata(folder)
+    if is_current(meta):  # the common case takes no lock, so a read-only cache still serves
+        return GateRecord.from_json(meta["gate"])
+
+    def rejudge(meta: dict[str, Any]) -> dict[str, Any] | None:
+        if is_current(meta):  # another process re-judged it while we waited
+            return None
+        log.info("re-judging %s: the code that batches its inputs changed", folder.name)
+        return meta | {"gate": source.judge(folder / MODEL_FILE).to_json(), "judged_with": identity}
+
+    return GateRecord.from_json(update_metadata(folder, rejudge)["gate"])
 
 
 def _metadata(source: OnnxSource, precision: str, seconds: float) -> dict[str, Any]:
@@ -153,7 +178,7 @@ def prepare_backend(
         elif chosen is None:
             folder = onnx_dir(cache_dir, source.kind, precision, key)
             build_once(folder, partial(_int8_step, source, fp32_file, precision))
-            gate = GateRecord.from_json(read_metadata(folder)["gate"])
+            gate = current_gate(source, folder)
             reason = choice.reason + "".join(f"; {tried.precision} failed its quality gate" for tried in failed)
             info = BackendInfo(backend, "onnx-int8", precision, folder / MODEL_FILE, reason, gate)
             if backend == "onnx-int8" or gate.passed:

@@ -99,6 +99,20 @@ def _build_lock(models_dir: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def update_metadata(folder: Path, update: Callable[[dict[str, Any]], dict[str, Any] | None]) -> dict[str, Any]:
+    """Rewrite a finished folder's metadata with `update(metadata)` (None keeps it), under the build lock.
+
+    The new metadata replaces the old in one rename, so a reader sees one or the other.
+    """
+    with _build_lock(folder.parent):
+        meta = read_metadata(folder)
+        new = update(meta)
+        if new is None:
+            return meta
+        atomic_write_text(folder / METADATA_FILE, json.dumps(new, indent=2) + "\n")
+        return new
+
+
 def build_once(target: Path, build: Callable[[Path], dict[str, Any]]) -> bool:
     """Make `target` with `build(staging folder) -> metadata` unless it exists; True if it was built.
 
