@@ -41,6 +41,16 @@ def test_change_past_the_band_and_significant_is_flagged() -> None:
     assert j.p_value is not None and j.p_value < 0.01
 
 
+def test_significant_but_just_past_the_band_is_grey_until_final() -> None:
+    before = [1.00, 1.01, 1.00, 1.02, 1.01, 1.00, 1.01]
+    kwargs = dict(higher_is_better=False, band=0.04)
+    near = [x * 1.05 for x in before]  # 5% against a 4% band: inside 1.5 x the band
+    assert judge(_obs(1.01, before), _obs(1.06, near), final=False, **kwargs).verdict is Verdict.GREY
+    assert judge(_obs(1.01, before), _obs(1.06, near), final=True, **kwargs).verdict is Verdict.WORSE
+    far = [x * 1.10 for x in before]
+    assert judge(_obs(1.01, before), _obs(1.11, far), final=False, **kwargs).verdict is Verdict.WORSE
+
+
 def test_past_the_band_but_not_significant_is_grey_then_unchanged_when_final() -> None:
     before = [1.0, 1.5, 0.8, 1.3, 0.9]
     after = [1.2, 1.4, 0.9, 1.6, 1.1]

@@ -4,7 +4,10 @@ A change is flagged only when it is (1) in the bad direction for the benchmark (
 higher-is-better, a rise otherwise), (2) larger than both the policy's minimum change and the
 calibrated noise band, and (3) significant by Mann-Whitney U when both sides have samples.
 Benchmarks without samples (track_*) are judged by ratio against the band. Results just past
-the band, or past it but not yet significant, are GREY: worth re-running before a verdict.
+the band (within `grey_factor` of it, significant or not), or past it but not yet significant,
+are GREY: worth re-running before a verdict. Significance alone does not settle a result near
+the band, because the samples of one asv run share that process's speed: an A/A pair of
+processes differs by a few percent with p < 0.001 (the issue 5 campaign of bca821a).
 """
 
 from __future__ import annotations
@@ -124,14 +127,19 @@ def judge(
         and after.samples is not None
         and min(len(before.samples), len(after.samples)) >= policy.min_samples
     )
+    near_the_band = size <= threshold * policy.grey_factor
     if both_sampled:
         assert before.samples is not None and after.samples is not None
         p = mann_whitney_p(before.samples, after.samples)
         if p < policy.alpha:
+            # The samples of one run share that process's speed, so a significant p says little about
+            # a shift of the band's size between processes: just past the band, another run decides.
+            if near_the_band and not final:
+                return Judgement(Verdict.GREY, ratio, p, threshold)
             return Judgement(direction, ratio, p, threshold)
         # Past the band but not significant: more samples may settle it; if none come, it is not shown to be real.
         return Judgement(Verdict.UNCHANGED if final else Verdict.GREY, ratio, p, threshold)
-    if size <= threshold * policy.grey_factor and not final:
+    if near_the_band and not final:
         return Judgement(Verdict.GREY, ratio, None, threshold)
     return Judgement(direction, ratio, None, threshold)
 
