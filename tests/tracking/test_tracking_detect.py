@@ -51,6 +51,19 @@ def test_significant_but_just_past_the_band_is_grey_until_final() -> None:
     assert judge(_obs(1.01, before), _obs(1.11, far), final=False, **kwargs).verdict is Verdict.WORSE
 
 
+def test_pooled_runs_narrow_the_band_by_sqrt_runs_down_to_the_floor() -> None:
+    before = [1.00, 1.01, 1.00, 1.02, 1.01, 1.00, 1.01]
+    after = [x * 1.035 for x in before]  # 3.5% slower against a 4% one-run band
+    kwargs = dict(higher_is_better=False, band=0.04)
+    one = judge(_obs(1.01, before), _obs(1.045, after), runs=1, **kwargs)
+    assert one.verdict is Verdict.UNCHANGED and one.threshold == 0.04
+    two = judge(_obs(1.01, before), _obs(1.045, after), runs=2, **kwargs)
+    assert two.verdict is Verdict.WORSE and two.threshold == pytest.approx(0.03)  # 0.04/sqrt(2) = 0.028, floored
+    assert judge(_obs(1.0), _obs(1.1), band=0.16, runs=4, higher_is_better=False).threshold == pytest.approx(0.08)
+    no_band = judge(_obs(1.0), _obs(1.1), band=None, runs=4, higher_is_better=False)
+    assert no_band.threshold == 0.05  # no band: min_change, as before
+
+
 def test_past_the_band_but_not_significant_is_grey_then_unchanged_when_final() -> None:
     before = [1.0, 1.5, 0.8, 1.3, 0.9]
     after = [1.2, 1.4, 0.9, 1.6, 1.1]

@@ -75,3 +75,29 @@ def test_twin_commit_has_the_same_tree_and_no_branch(tmp_path: Path) -> None:
     assert twin != head and twin == make_twin_commit(repo, head)  # same object every time
     assert run("rev-parse", f"{twin}^{{tree}}") == run("rev-parse", f"{head}^{{tree}}")
     assert run("branch", "--contains", twin).strip() == "" and run("rev-parse", "HEAD").strip() == head
+
+
+class _Store:
+    """results_for only, as _Pools reads it: one result per commit, replaced on each 'run'."""
+
+    def __init__(self, results: dict[str, list[BenchmarkResult]]) -> None:
+        self.results = results
+
+    def results_for(self, machine: str, commit: str) -> list[BenchmarkResult]:
+        return self.results[commit]
+
+
+def test_pools_count_the_runs_of_each_rerun_key_on_the_side_with_fewer() -> None:
+    from veracity.tracking.workflow import _Pools
+
+    store = _Store({"b": [_result("b", [1.0] * 5)], "a": [_result("a", [1.1] * 5)]})
+    pools = _Pools(store, "box", ["b", "a"])
+    key = store.results["b"][0].key
+    assert pools.runs("b", "a") == {}  # nothing re-run: every key counts one run
+    pools.refresh(store, "b", {key})
+    assert pools.runs("b", "a") == {key: 1}  # only one side re-ran: the other still holds one run
+    pools.refresh(store, "a", {key})
+    assert pools.runs("b", "a") == {key: 2}
+    pools.refresh(store, "b", {key})
+    pools.refresh(store, "a", {key})
+    assert pools.runs("b", "a") == {key: 3}

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from veracity.tracking.noise import NoiseBand, NoiseFile
@@ -103,9 +103,16 @@ def judge(
     band: float | None,
     policy: Policy = Policy(),
     final: bool = True,
+    runs: int = 1,
 ) -> Judgement:
-    """Judge one benchmark. With `final`, GREY is resolved (no more re-runs are coming)."""
-    threshold = policy.min_change if band is None else max(policy.calibrated_floor, band)
+    """Judge one benchmark. With `final`, GREY is resolved (no more re-runs are coming).
+
+    `runs`: how many asv runs each side pools. A band is calibrated for one run against one run,
+    and the run-to-run part of the noise averages down as runs are pooled, so it is divided by
+    sqrt(runs) (never below the floor): without that, a re-run could only ever confirm a change
+    well past the band, and a real 5% change against a 4% band was lost on re-run as often as not.
+    """
+    threshold = policy.min_change if band is None else max(policy.calibrated_floor, band / math.sqrt(max(1, runs)))
     b, a = before.value, after.value
     if b is None and a is None:
         return Judgement(Verdict.UNCHANGED, None, None, threshold)
@@ -185,8 +192,12 @@ def compare_results(
     policy: Policy = Policy(),
     final: bool = True,
     paired: bool = False,
+    runs: Mapping[str, int] | None = None,
 ) -> list[Comparison]:
     """Judge every benchmark present on either side (pooling repeated results of one side).
+
+    `runs`: per benchmark key, the asv runs pooled on the side that has fewer (the first run and
+    its re-runs; 1 where absent), see `judge`.
 
     `paired`: both sides were measured in one asv run with interleaved rounds (asv continuous),
     so the paired band applies where one was calibrated; otherwise the across-runs band.
@@ -211,6 +222,7 @@ def compare_results(
                 band=_band_for(band_entry, paired),
                 policy=policy,
                 final=final,
+                runs=(runs or {}).get(key, 1),
             )
         out.append(
             Comparison(

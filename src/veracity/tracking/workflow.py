@@ -51,6 +51,12 @@ class _Pools:
     def __init__(self, store: ResultsStore, machine: str, commits: Sequence[str]) -> None:
         self.machine = machine
         self.pools = {c: list(store.results_for(machine, c)) for c in commits}
+        self.reruns: dict[tuple[str, str], int] = {}  # (commit, key) -> re-runs pooled so far
+
+    def runs(self, before: str, after: str) -> dict[str, int]:
+        """Per re-run key, the runs pooled on the side with fewer (a side that could not re-run has 1)."""
+        keys = {key for _, key in self.reruns}
+        return {k: 1 + min(self.reruns.get((before, k), 0), self.reruns.get((after, k), 0)) for k in keys}
 
     def refresh(self, store: ResultsStore, commit: str, keys: set[str]) -> None:
         fresh = [r for r in store.results_for(self.machine, commit) if r.key in keys]
@@ -64,6 +70,8 @@ class _Pools:
             else:
                 kept += previous + new
         self.pools[commit] = kept
+        for key in keys:
+            self.reruns[commit, key] = self.reruns.get((commit, key), 0) + 1
 
 
 def compare_commits(
@@ -99,6 +107,7 @@ def compare_commits(
             policy=policy,
             final=final,
             paired=paired,
+            runs=pools.runs(b, a),
         )
 
     rows = judge(final=rerun == 0)
