@@ -12,7 +12,7 @@ from veracity.config import Settings
 from veracity.data import load_claims, load_corpus, load_nli_pairs
 from veracity.errors import ConfigError, ModelNotFoundError
 from veracity.models import shipped_minilm_path
-from veracity.pipeline import onnx_quantize
+from veracity.pipeline import backend, onnx_quantize
 from veracity.pipeline.backend import BackendInfo, OnnxSource, prepare_backend, read_decision
 from veracity.pipeline.cpu_features import (
     FP32,
@@ -284,6 +284,23 @@ def test_a_gate_judged_by_other_batching_code_is_judged_again_and_the_model_kept
     assert len(judged) == 2 and judged[1] == folder.name  # the cached model itself, not a new build
     assert again.model_file == first.model_file and again.model_file.read_bytes() == weights
     assert read_metadata(folder)["judged_with"] == judge_identity("embedding")
+
+
+def test_a_stale_gate_in_a_cache_that_cannot_be_written_is_judged_for_this_process(
+    embedder: Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = _source(embedder, judge=lambda path: GateRecord(True, "any", {"cosine_mean": 0.995}))
+    folder = prepare_backend(source, "onnx-int8", tmp_path, flags=ZEN4).model_file.parent
+    stale = {"judged_with": "older code", "gate": GateRecord(False, "any", {"cosine_mean": 0.9}).to_json()}
+    update_metadata(folder, lambda meta: meta | stale)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(backend, "update_metadata", refuse)
+    info = prepare_backend(source, "fast", tmp_path, flags=ZEN4)
+    assert info.gate is not None and info.gate.passed and info.model_file.parent == folder
+    assert read_metadata(folder)["judged_with"] == "older code"  # nothing written
 
 
 def test_judge_identity_follows_the_batching_code_and_the_kind() -> None:

@@ -58,10 +58,22 @@ def test_pooled_runs_narrow_the_band_by_sqrt_runs_down_to_the_floor() -> None:
     one = judge(_obs(1.01, before), _obs(1.045, after), runs=1, **kwargs)
     assert one.verdict is Verdict.UNCHANGED and one.threshold == 0.04
     two = judge(_obs(1.01, before), _obs(1.045, after), runs=2, **kwargs)
-    assert two.verdict is Verdict.WORSE and two.threshold == pytest.approx(0.03)  # 0.04/sqrt(2) = 0.028, floored
+    assert two.verdict is Verdict.WORSE and two.threshold == pytest.approx(0.04 / 2**0.5)
     assert judge(_obs(1.0), _obs(1.1), band=0.16, runs=4, higher_is_better=False).threshold == pytest.approx(0.08)
+    floored = judge(_obs(1.0), _obs(1.1), band=0.01, runs=4, higher_is_better=False)
+    assert floored.threshold == pytest.approx(0.015)  # the 3% floor is for one run too
     no_band = judge(_obs(1.0), _obs(1.1), band=None, runs=4, higher_is_better=False)
     assert no_band.threshold == 0.05  # no band: min_change, as before
+
+
+def test_just_inside_a_calibrated_band_is_grey_until_final_but_not_without_a_band() -> None:
+    before = [1.00, 1.01, 1.00, 1.02, 1.01, 1.00, 1.01]
+    after = [x * 1.035 for x in before]
+    kwargs = dict(higher_is_better=False)
+    assert judge(_obs(1.01, before), _obs(1.045, after), band=0.04, final=False, **kwargs).verdict is Verdict.GREY
+    assert judge(_obs(1.01, before), _obs(1.045, after), band=0.04, final=True, **kwargs).verdict is Verdict.UNCHANGED
+    assert judge(_obs(1.0), _obs(1.01), band=0.04, final=False, **kwargs).verdict is Verdict.UNCHANGED  # far inside
+    assert judge(_obs(1.0), _obs(1.04), band=None, final=False, **kwargs).verdict is Verdict.UNCHANGED
 
 
 def test_past_the_band_but_not_significant_is_grey_then_unchanged_when_final() -> None:

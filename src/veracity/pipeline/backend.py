@@ -121,7 +121,11 @@ def current_gate(source: OnnxSource, folder: Path) -> GateRecord:
         log.info("re-judging %s: the code that batches its inputs changed", folder.name)
         return meta | {"gate": source.judge(folder / MODEL_FILE).to_json(), "judged_with": identity}
 
-    return GateRecord.from_json(update_metadata(folder, rejudge)["gate"])
+    try:
+        return GateRecord.from_json(update_metadata(folder, rejudge)["gate"])
+    except OSError as exc:  # a cache we may read but not write: judge for this process only
+        log.warning("cannot save the new quality record of %s (%s); it is judged again next time", folder.name, exc)
+        return source.judge(folder / MODEL_FILE)
 
 
 def _metadata(source: OnnxSource, precision: str, seconds: float) -> dict[str, Any]:

@@ -4,8 +4,8 @@ A change is flagged only when it is (1) in the bad direction for the benchmark (
 higher-is-better, a rise otherwise), (2) larger than both the policy's minimum change and the
 calibrated noise band, and (3) significant by Mann-Whitney U when both sides have samples.
 Benchmarks without samples (track_*) are judged by ratio against the band. Results just past
-the band (within `grey_factor` of it, significant or not), or past it but not yet significant,
-are GREY: worth re-running before a verdict. Significance alone does not settle a result near
+a calibrated band on either side (within `grey_factor` of it, significant or not), or past it
+but not yet significant, are GREY: worth re-running before a verdict. Significance alone does not settle a result near
 the band, because the samples of one asv run share that process's speed: an A/A pair of
 processes differs by a few percent with p < 0.001 (the issue 5 campaign of bca821a).
 """
@@ -44,7 +44,11 @@ class Policy:
     that band, floored at `calibrated_floor`: a band measured on this machine is a better guide
     than a blanket 5%, but a band of 1% from a few quiet A/A runs understates rare disturbances.
     3% was chosen on the campaign of bcb59f3 (0 A/A false flags over 24 pairs at 3%, one at 2%)
-    and confirmed by an independent campaign (see the issue 5 note).
+    and confirmed by an independent campaign (see the issue 5 note). Both are for one run against
+    one run; see `judge` for pooled re-runs.
+
+    `grey_factor`: while re-runs remain, a calibrated benchmark within this factor of its
+    threshold, on either side, is GREY (re-run) rather than judged.
     """
 
     min_change: float = 0.05
@@ -107,12 +111,17 @@ def judge(
 ) -> Judgement:
     """Judge one benchmark. With `final`, GREY is resolved (no more re-runs are coming).
 
-    `runs`: how many asv runs each side pools. A band is calibrated for one run against one run,
-    and the run-to-run part of the noise averages down as runs are pooled, so it is divided by
-    sqrt(runs) (never below the floor): without that, a re-run could only ever confirm a change
-    well past the band, and a real 5% change against a 4% band was lost on re-run as often as not.
+    `runs`: how many asv runs each side pools. A calibrated threshold (band and floor) is for one
+    run against one run; the run-to-run noise it stands for averages down as runs are pooled, so
+    it is divided by sqrt(runs). Without that a re-run could only ever confirm a change well past
+    the band: a real 5% change against a 4% band was lost on re-run as often as not. Where no band
+    was calibrated, `min_change` is a blanket guess, not a noise figure, and is not divided.
     """
-    threshold = policy.min_change if band is None else max(policy.calibrated_floor, band / math.sqrt(max(1, runs)))
+    calibrated = band is not None
+    if band is None:
+        threshold = policy.min_change
+    else:
+        threshold = max(policy.calibrated_floor, band) / math.sqrt(max(1, runs))
     b, a = before.value, after.value
     if b is None and a is None:
         return Judgement(Verdict.UNCHANGED, None, None, threshold)
@@ -128,6 +137,9 @@ def judge(
     size = abs(bad)
     direction = Verdict.WORSE if bad > 0 else Verdict.BETTER
     if size <= threshold:
+        # Just inside a calibrated threshold: a re-run pooled with this one may show it past.
+        if calibrated and not final and size > threshold / policy.grey_factor:
+            return Judgement(Verdict.GREY, ratio, None, threshold)
         return Judgement(Verdict.UNCHANGED, ratio, None, threshold)
     both_sampled = (
         before.samples is not None
