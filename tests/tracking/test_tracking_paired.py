@@ -87,7 +87,7 @@ class _Store:
         return self.results[commit]
 
 
-def test_pools_count_the_runs_of_each_rerun_key_on_the_side_with_fewer() -> None:
+def test_pools_count_the_reruns_of_each_key_on_the_side_with_fewer() -> None:
     from veracity.tracking.workflow import _Pools
 
     store = _Store({"b": [_result("b", [1.0] * 5)], "a": [_result("a", [1.1] * 5)]})
@@ -95,9 +95,25 @@ def test_pools_count_the_runs_of_each_rerun_key_on_the_side_with_fewer() -> None
     key = store.results["b"][0].key
     assert pools.runs("b", "a") == {}  # nothing re-run: every key counts one run
     pools.refresh(store, "b", {key})
-    assert pools.runs("b", "a") == {key: 1}  # only one side re-ran: the other still holds one run
+    assert pools.runs("b", "a") == {key: 1}  # only one side re-ran
     pools.refresh(store, "a", {key})
-    assert pools.runs("b", "a") == {key: 2}
+    assert pools.runs("b", "a") == {key: 1}
     pools.refresh(store, "b", {key})
     pools.refresh(store, "a", {key})
-    assert pools.runs("b", "a") == {key: 3}
+    assert pools.runs("b", "a") == {key: 2}
+
+
+def test_a_grey_result_is_settled_by_its_reruns_without_the_run_that_made_it_grey() -> None:
+    from veracity.tracking.workflow import _Pools
+
+    first = [1.043, 1.04, 1.045, 1.05, 1.042]
+    store = _Store({"b": [_result("b", [1.0] * 5)], "a": [_result("a", first)]})
+    pools = _Pools(store, "box", ["b", "a"])
+    key = store.results["a"][0].key
+    # asv appends each re-run's samples to the file's (--append-samples)
+    store.results["a"] = [_result("a", first + [1.01] * 5)]
+    pools.refresh(store, "a", {key})
+    assert pools.pools["a"][0].samples == (1.01,) * 5 and pools.pools["a"][0].value == 1.01
+    store.results["a"] = [_result("a", first + [1.01] * 5 + [1.0] * 5)]
+    pools.refresh(store, "a", {key})
+    assert pools.pools["a"][0].samples == (1.01,) * 5 + (1.0,) * 5

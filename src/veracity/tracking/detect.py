@@ -111,9 +111,10 @@ def judge(
 ) -> Judgement:
     """Judge one benchmark. With `final`, GREY is resolved (no more re-runs are coming).
 
-    `runs`: how many asv runs each side pools. A calibrated threshold (band and floor) is for one
-    run against one run; the run-to-run noise it stands for averages down as runs are pooled, so
-    it is divided by sqrt(runs). Without that a re-run could only ever confirm a change well past
+    `runs`: how many asv runs each side pools (the re-runs of a grey result, which settle it without
+    the run that made it grey; see workflow._Pools). A calibrated threshold (band and floor) is for
+    one run against one run; the run-to-run noise it stands for averages down as runs are pooled,
+    so it is divided by sqrt(runs). Without that a re-run could only ever confirm a change well past
     the band: a real 5% change against a 4% band was lost on re-run as often as not. Where no band
     was calibrated, `min_change` is a blanket guess, not a noise figure, and is not divided.
     """

@@ -6,7 +6,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from veracity.tracking.asvconf import AsvConfig
@@ -16,6 +16,7 @@ from veracity.tracking.errors import ResultsError
 from veracity.tracking.gitrepo import make_twin_commit, rev_parse
 from veracity.tracking.noise import NoiseBand, NoiseFile, estimate_band, estimate_paired_band
 from veracity.tracking.results import BenchmarkResult, ResultsStore
+from veracity.tracking.stats import median
 
 Log = Callable[[str], None]
 
@@ -45,18 +46,36 @@ class CompareOutcome:
 
 
 class _Pools:
-    """Results of each commit gathered over re-runs: samples accumulate in asv's own file with
-    --append-samples, values of benchmarks without samples are kept here, one per run."""
+    """What each commit's judgement rests on: its first run, then, for a benchmark re-run because it
+    was grey, its re-runs alone.
+
+    A grey result is settled by its re-runs, not by the run that made it grey: that run was picked
+    for lying near the line, so pooling it would pull every verdict toward the line (an A/A pair at
+    +4.3% against a 4.2% band stayed +2.6% after two re-runs pooled with it, and was flagged). asv
+    appends re-run samples to its own file (--append-samples), so a re-run's samples are the ones
+    after the first run's; values of benchmarks without samples are kept here, one per re-run.
+    """
 
     def __init__(self, store: ResultsStore, machine: str, commits: Sequence[str]) -> None:
         self.machine = machine
         self.pools = {c: list(store.results_for(machine, c)) for c in commits}
-        self.reruns: dict[tuple[str, str], int] = {}  # (commit, key) -> re-runs pooled so far
+        self.first_samples = {
+            (c, r.env_name, r.key): len(r.samples) for c in commits for r in self.pools[c] if r.samples
+        }
+        self.reruns: dict[tuple[str, str], int] = {}  # (commit, key) -> re-runs so far
 
     def runs(self, before: str, after: str) -> dict[str, int]:
-        """Per re-run key, the runs pooled on the side with fewer (a side that could not re-run has 1)."""
+        """Per re-run key, the re-runs pooled on the side with fewer (at least 1)."""
         keys = {key for _, key in self.reruns}
-        return {k: 1 + min(self.reruns.get((before, k), 0), self.reruns.get((after, k), 0)) for k in keys}
+        return {k: max(1, min(self.reruns.get((before, k), 0), self.reruns.get((after, k), 0))) for k in keys}
+
+    def _rerun_part(self, commit: str, result: BenchmarkResult) -> BenchmarkResult:
+        """`result` (asv's file: first run's samples, then every re-run's) without the first run's samples."""
+        first = self.first_samples.get((commit, result.env_name, result.key), 0)
+        if not result.samples or len(result.samples) <= first:
+            return result
+        samples = result.samples[first:]
+        return replace(result, samples=samples, value=median(samples))
 
     def refresh(self, store: ResultsStore, commit: str, keys: set[str]) -> None:
         fresh = [r for r in store.results_for(self.machine, commit) if r.key in keys]
@@ -64,11 +83,11 @@ class _Pools:
         kept = [r for r in old if r.key not in keys]
         for key in keys:
             new = [r for r in fresh if r.key == key]
-            previous = [r for r in old if r.key == key]
+            earlier_reruns = [r for r in old if r.key == key] if self.reruns.get((commit, key), 0) else []
             if any(r.samples for r in new):
-                kept += new  # the file now holds every sample so far
+                kept += [self._rerun_part(commit, r) for r in new]  # every re-run's samples so far
             else:
-                kept += previous + new
+                kept += earlier_reruns + new
         self.pools[commit] = kept
         for key in keys:
             self.reruns[commit, key] = self.reruns.get((commit, key), 0) + 1
