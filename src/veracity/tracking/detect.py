@@ -3,11 +3,11 @@
 A change is flagged only when it is (1) in the bad direction for the benchmark (a drop for
 higher-is-better, a rise otherwise), (2) larger than both the policy's minimum change and the
 calibrated noise band, and (3) significant by Mann-Whitney U when both sides have samples.
-Benchmarks without samples (track_*) are judged by ratio against the band. Results just past
-a calibrated band on either side (within `grey_factor` of it, significant or not), or past it
-but not yet significant, are GREY: worth re-running before a verdict. Significance alone does not settle a result near
-the band, because the samples of one asv run share that process's speed: an A/A pair of
-processes differs by a few percent with p < 0.001 (the issue 5 campaign of bca821a).
+Benchmarks without samples (track_*) are judged by ratio against the band. Results near a
+calibrated band on either side (within `grey_factor` of it, significant or not), or past it but
+not yet significant, are GREY: worth re-running before a verdict. Significance alone does not
+settle a result near the band, because the samples of one asv run share that run's speed: an
+A/A pair differs by a few percent with p < 0.001 (the issue 5 campaigns).
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def judge(
     size = abs(bad)
     direction = Verdict.WORSE if bad > 0 else Verdict.BETTER
     if size <= threshold:
-        # Just inside a calibrated threshold: a re-run pooled with this one may show it past.
+        # Just inside a calibrated threshold: a re-run may show it past.
         if calibrated and not final and size > threshold / policy.grey_factor:
             return Judgement(Verdict.GREY, ratio, None, threshold)
         return Judgement(Verdict.UNCHANGED, ratio, None, threshold)
@@ -209,8 +209,8 @@ def compare_results(
 ) -> list[Comparison]:
     """Judge every benchmark present on either side (pooling repeated results of one side).
 
-    `runs`: per benchmark key, the asv runs pooled on the side that has fewer (the first run and
-    its re-runs; 1 where absent), see `judge`.
+    `runs`: per benchmark key, the asv runs pooled on the side that has fewer (the re-runs of a
+    grey result; 1 where absent), see `judge`.
 
     `paired`: both sides were measured in one asv run with interleaved rounds (asv continuous),
     so the paired band applies where one was calibrated; otherwise the across-runs band.
