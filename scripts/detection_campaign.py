@@ -34,7 +34,7 @@ from pathlib import Path
 
 from veracity.fingerprint import current
 from veracity.tracking.asvconf import AsvConfig
-from veracity.tracking.detect import Verdict, compare_results
+from veracity.tracking.detect import Verdict
 from veracity.tracking.noise import NoiseFile
 from veracity.tracking.results import ResultsStore
 from veracity.tracking.workflow import compare_commits
@@ -168,17 +168,31 @@ def result_values(config: AsvConfig, machine: str, commit: str) -> dict:
 
 
 def ours(
-    config: AsvConfig, machine: str, noise: NoiseFile | None, before: str, after: str, key: str, *, paired: bool
-) -> tuple[bool, float]:
-    """veracity's verdict, as `veracity compare` gives it (no re-runs): paired bands or across-runs bands."""
-    store = ResultsStore(config.results_dir)
-    rb = [r for r in store.results_for(machine, before) if r.key == key]
-    ra = [r for r in store.results_for(machine, after) if r.key == key]
-    rows = compare_results(
-        rb, ra, benchmarks=store.benchmarks(), noise=noise, machine=machine, final=True, paired=paired
+    config: AsvConfig,
+    machine: str,
+    noise: NoiseFile | None,
+    before: str,
+    after: str,
+    key: str,
+    *,
+    paired: bool,
+    rerun: int = 0,
+) -> tuple[bool, int, float]:
+    """veracity's verdict on `key`, as `veracity compare` (`paired`: `continuous`) gives it with `rerun`
+    re-runs of grey results: (flagged worse, re-runs done, ratio)."""
+    outcome = compare_commits(
+        config,
+        before,
+        after,
+        machine=machine,
+        noise=noise,
+        rerun=rerun,
+        paired=paired,
+        quiet_asv=True,
+        log=lambda message: print(message, flush=True),
     )
-    row = rows[0]
-    return row.verdict is Verdict.WORSE, row.ratio or float("nan")
+    row = next(r for r in outcome.rows if r.key == key)
+    return row.verdict is Verdict.WORSE, outcome.reruns, row.ratio or float("nan")
 
 
 def plain_asv(repo: Path, machine: str, before: str, after: str, key: str, factor: float) -> bool:
@@ -189,26 +203,6 @@ def plain_asv(repo: Path, machine: str, before: str, after: str, key: str, facto
         if len(cells) >= 5 and cells[-1] == key:
             return cells[0] == "+"
     raise SystemExit(f"`asv compare` printed no row for {key}:\n{out[-2000:]}")
-
-
-def ours_with_reruns(
-    config: AsvConfig, machine: str, noise: NoiseFile | None, before: str, after: str, key: str, rerun: int
-) -> tuple[bool, int, float]:
-    """veracity's verdict as `veracity continuous` gives it: grey results re-run (both commits in one
-    asv run, samples appended) up to `rerun` times before the final judgement."""
-    outcome = compare_commits(
-        config,
-        before,
-        after,
-        machine=machine,
-        noise=noise,
-        rerun=rerun,
-        paired=True,
-        quiet_asv=True,
-        log=lambda message: print(message, flush=True),
-    )
-    row = next(r for r in outcome.rows if r.key == key)
-    return row.verdict is Verdict.WORSE, outcome.reruns, round(row.ratio or float("nan"), 4)
 
 
 def snapshot(config: AsvConfig, work: Path, trial: int, stage: str) -> Path:
@@ -314,8 +308,8 @@ def main(argv: list[str] | None = None) -> int:
             row: dict = {"trial": trial, "seconds": round(time.time() - started, 1)}
             measured = snapshot(config, work, trial, stage.name)
             for label, after in [("aa", twin)] + [(f"+{pct}", plan[stage.name][pct][0]) for pct in SIZES]:
-                first_pass, ratio = ours(config, machine, noise, base, after, stage.key, paired=True)
-                across, _ = ours(config, machine, noise, base, after, stage.key, paired=False)
+                first_pass, _, ratio = ours(config, machine, noise, base, after, stage.key, paired=True)
+                across, _, _ = ours(config, machine, noise, base, after, stage.key, paired=False)
                 cell = {
                     "ratio": round(ratio, 4),
                     "ours_first_pass": first_pass,
@@ -323,9 +317,10 @@ def main(argv: list[str] | None = None) -> int:
                     "asv_1.10": plain_asv(repo, machine, base, after, stage.key, 1.1),
                     "asv_1.05": plain_asv(repo, machine, base, after, stage.key, 1.05),
                 }
-                cell["ours"], cell["reruns"], cell["ratio_after_reruns"] = ours_with_reruns(
-                    config, machine, noise, base, after, stage.key, args.rerun
+                cell["ours"], cell["reruns"], after_reruns = ours(
+                    config, machine, noise, base, after, stage.key, paired=True, rerun=args.rerun
                 )
+                cell["ratio_after_reruns"] = round(after_reruns, 4)
                 restore(config, measured)  # each pair starts from the trial's own run, not another pair's re-runs
                 row[label] = cell
             report["stages"][stage.name]["trials"].append(row)

@@ -12,6 +12,7 @@ after the gate's, and training pairs.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import asdict, dataclass
 from importlib import util
@@ -59,12 +60,14 @@ class GateRecord:
         return cls(passed=bool(data["passed"]), rule=str(data["rule"]), measures=dict(data["measures"]))
 
 
+@functools.cache
 def judge_identity(kind: str) -> str:
     """Hash of the source of the code whose behaviour a `kind` gate verdict depends on.
 
     The batches an int8 model sees change its activation scales and so its labels: the held-out
     agreement of one cached NLI model moved from 0.951 to 0.947 when NLI batching changed, which a
-    record judged under the old batching did not show.
+    record judged under the old batching did not show. Cached: the installed source does not
+    change under a running process.
     """
     digest = hashlib.sha256()
     for name in (*JUDGING_MODULES.get(kind, ()), *SHARED_JUDGING_MODULES):

@@ -119,10 +119,7 @@ def judge(
     was calibrated, `min_change` is a blanket guess, not a noise figure, and is not divided.
     """
     calibrated = band is not None
-    if band is None:
-        threshold = policy.min_change
-    else:
-        threshold = max(policy.calibrated_floor, band) / math.sqrt(max(1, runs))
+    threshold = policy.min_change if band is None else max(policy.calibrated_floor, band) / math.sqrt(max(1, runs))
     b, a = before.value, after.value
     if b is None and a is None:
         return Judgement(Verdict.UNCHANGED, None, None, threshold)
