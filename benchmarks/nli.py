@@ -46,6 +46,12 @@ class NliBatching(Timed):
 
     params = ["sorted", "unsorted"]
     param_names = ["batching"]
+    # Four rounds of two samples, not Timed's two of four: a call takes ~1-2 s, and the per-process
+    # speed of this VM moves 2-3% from one process to the next, so a commit's median over two
+    # processes could sit one slow phase off its twin's (seen: the A/A baseline 2-3% slow in two of
+    # six detection trials, which hid a +5% plant). Same samples per commit, twice the processes.
+    rounds = 4
+    repeat = (2, 5, 2.0)
 
     def setup(self, batching: str) -> None:
         self.model = nli_model()
