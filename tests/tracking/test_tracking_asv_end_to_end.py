@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from toy_suite import MACHINE, ToyRepo
 
+from veracity.fingerprint import current
 from veracity.tracking.cli import main
 
 pytestmark = pytest.mark.asv
@@ -152,7 +153,20 @@ def test_slowdown_smaller_than_calibrated_noise_is_not_flagged(asv_home: Path, t
     repo.git("checkout", "-q", repo.commits["noisy"])
     noise = tmp_path / "noise.json"
     code = main(
-        ["calibrate", "--config", str(repo.config), "--runs", "3", "--bench", "time_", "--noise-file", str(noise), "-q"]
+        [
+            "calibrate",
+            "--config",
+            str(repo.config),
+            "--machine",
+            MACHINE,
+            "--runs",
+            "3",
+            "--bench",
+            "time_",
+            "--noise-file",
+            str(noise),
+            "-q",
+        ]
     )
     assert code == 0
     assert "calibrated 3 benchmark(s) on machine toybox" in capsys.readouterr().out
@@ -163,6 +177,26 @@ def test_slowdown_smaller_than_calibrated_noise_is_not_flagged(asv_home: Path, t
     code, verdicts = _compare(repo, "noisy", "slower", capsys, "--noise-file", str(noise))
     assert code == 0
     assert verdicts["bench.Suite.time_work"] == "unchanged"
+
+
+def test_calibrate_without_a_machine_records_under_the_machine_veracity_bench_uses(
+    asv_home: Path, tmp_path: Path, capsys
+) -> None:
+    """`make calibrate` after `make bench`: the bands must land under the machine of the history.
+
+    Left to asv, the runs went under whichever machine ~/.asv-machine.json made the default (here
+    the toy's), and with two machines known, calibrate failed after its first run.
+    """
+    repo = ToyRepo(tmp_path / "host")
+    repo.commit("base")
+    repo.run_at("base")  # results of another machine are already there
+    noise = tmp_path / "noise.json"
+    argv = ["calibrate", "--config", str(repo.config), "--runs", "2", "--bench", "time_", "--noise-file", str(noise)]
+    assert main([*argv, "-q"]) == 0
+    host = current().machine_name
+    assert f"on machine {host} " in capsys.readouterr().out
+    assert list(json.loads(noise.read_text())["machines"]) == [host]
+    assert sorted(p.name for p in (repo.root / ".asv" / "results").iterdir() if p.is_dir()) == sorted([MACHINE, host])
 
 
 def test_plain_asv_publishes_the_throughput_rise_as_a_regression(history: ToyRepo) -> None:

@@ -49,9 +49,18 @@ def _emit(text: str, output: str | None) -> None:
         print(text.rstrip("\n"))
 
 
-def _common(parser: argparse.ArgumentParser, *, noise: bool = True, triage: bool = True) -> None:
+RUN_MACHINE_HELP = "machine to record the runs under (default: this host's, as `veracity bench` names it)"
+
+
+def _common(
+    parser: argparse.ArgumentParser,
+    *,
+    noise: bool = True,
+    triage: bool = True,
+    machine_help: str = "machine whose results to use (default: the only one)",
+) -> None:
     parser.add_argument("--config", default="asv.conf.json", help="asv config file (default ./asv.conf.json)")
-    parser.add_argument("--machine", "-m", help="machine whose results to use (default: the only one)")
+    parser.add_argument("--machine", "-m", help=machine_help)
     if noise:
         parser.add_argument("--noise-file", help="calibrated bands (default <benchmark_dir>/noise.json)")
         parser.add_argument(
@@ -119,6 +128,23 @@ def _known_branch(config: AsvConfig, branch: str) -> None:
 
     if rev_parse(config.repo, branch) is None:
         raise VeracityError(f"unknown branch {branch!r} in {config.repo}; give a branch, tag or commit git knows")
+
+
+def _machine_to_run(args: argparse.Namespace, config: AsvConfig) -> str:
+    """The asv machine a command that runs benchmarks records under: the one given, or this host's
+    fingerprint name, registered as `veracity bench` registers it.
+
+    Left to asv, a run records under the host name whenever ~/.asv-machine.json holds more than
+    one machine, so `make calibrate` after `make bench` wrote its bands, and `continuous` its
+    results, under another machine than the history they are meant for (and calibrate then
+    failed, after its first run, on results for two machines).
+    """
+    if args.machine:
+        return args.machine
+    from veracity.benchrun import register_machine
+    from veracity.fingerprint import current
+
+    return register_machine(config.path, current())
 
 
 def _check_patterns(patterns: Sequence[str], config: AsvConfig) -> None:
@@ -209,6 +235,7 @@ def _cmd_continuous(args: argparse.Namespace) -> int:
         extra.append("--show-stderr")
     if args.interleave_rounds:
         extra.append("--interleave-rounds")
+    args.machine = _machine_to_run(args, config)
     run_benchmarks(config, [head, base], bench=args.bench or (), machine=args.machine, extra=extra, quiet=args.quiet)
     return _compare_and_print(args, config, base, head, paired=True)
 
@@ -223,7 +250,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         commit=args.commit,
         runs=args.runs,
         bench=args.bench or (),
-        machine=args.machine,
+        machine=_machine_to_run(args, config),
         noise_path=Path(args.noise_file) if args.noise_file else None,
         quiet_asv=args.quiet,
         keep_results=args.keep_results,
@@ -308,7 +335,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("continuous", help="`asv continuous` that knows direction and noise (exit 1 if worse)")
     p.add_argument("base", nargs="?", default=None, help="commit to compare against (default: parent of branch)")
     p.add_argument("branch", help="commit or branch to test")
-    _common(p)
+    _common(p, machine_help=RUN_MACHINE_HELP)
     _format_flags(p)
     _rerun_arg(p)
     p.add_argument("--bench", "-b", action="append", help="regex of benchmarks to run (repeatable)")
@@ -320,7 +347,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_cmd_continuous)
 
     p = subparsers.add_parser("calibrate", help="A/A runs of one commit; store each benchmark's noise band")
-    _common(p, triage=False)
+    _common(p, triage=False, machine_help=RUN_MACHINE_HELP)
     p.add_argument("--runs", type=int, default=5, help="A/A runs (default 5)")
     p.add_argument("--commit", default="HEAD", help="commit to run (default HEAD)")
     p.add_argument("--bench", "-b", action="append", help="regex of benchmarks to calibrate (repeatable)")
