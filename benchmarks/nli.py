@@ -46,12 +46,13 @@ class NliBatching(Timed):
 
     params = ["sorted", "unsorted"]
     param_names = ["batching"]
-    # Four rounds of two samples, not Timed's two of four: a call takes ~1-2 s, and the per-process
-    # speed of this VM moves 2-3% from one process to the next, so a commit's median over two
-    # processes could sit one slow phase off its twin's (seen: the A/A baseline 2-3% slow in two of
-    # six detection trials, which hid a +5% plant). Same samples per commit, twice the processes.
+    # Four rounds of Timed's 4-10 samples (Timed has two): a call takes ~1-2 s, and this VM's speed
+    # drifts over seconds, so a commit's median over two short windows could sit a slow phase off
+    # its twin's (seen: the baseline 2-3% slow in two of six detection trials, which hid a +5%
+    # plant). Four rounds of two samples did not help (paired A/A band 8.1% against 4.0%, five
+    # pairs each, measured hours apart); twice the samples over twice the rounds is the next try.
+    # Cost: ~30 s more per commit.
     rounds = 4
-    repeat = (2, 5, 2.0)
 
     def setup(self, batching: str) -> None:
         self.model = nli_model()
