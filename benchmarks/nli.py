@@ -49,9 +49,8 @@ class NliBatching(Timed):
     # Four rounds of Timed's 4-10 samples (Timed has two): a call takes ~1-2 s, and this VM's speed
     # drifts over seconds, so a commit's median over two short windows could sit a slow phase off
     # its twin's (seen: the baseline 2-3% slow in two of six detection trials, which hid a +5%
-    # plant). Four rounds of two samples did not help (paired A/A band 8.1% against 4.0%, five
-    # pairs each, measured hours apart); twice the samples over twice the rounds is the next try.
-    # Cost: ~30 s more per commit.
+    # plant). Paired A/A bands calibrated here (4-5 twin pairs each): two rounds of four 4.0%,
+    # four rounds of two 8.1%, four rounds of four 1.8%. Cost: ~30 s more per commit.
     rounds = 4
 
     def setup(self, batching: str) -> None:
