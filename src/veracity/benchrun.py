@@ -68,16 +68,23 @@ def asv_executable() -> str:
 
 
 def run_asv(
-    args: Sequence[str], *, env: dict[str, str] | None = None, check: bool = True, ok: Sequence[int] = (0,)
+    args: Sequence[str],
+    *,
+    env: dict[str, str] | None = None,
+    check: bool = True,
+    ok: Sequence[int] = (0,),
+    quiet: bool = False,
 ) -> int:
-    """Run one asv command with our environment, streaming its output; an exit code not in `ok` raises if `check`.
+    """Run one asv command with our environment, streaming its output (kept back if `quiet`); an exit
+    code not in `ok` raises if `check`.
 
     asv runs in a process group of its own, stopped whole on an interrupt (forkserver and
     benchmark processes included).
     """
-    code, _ = run_process_group([asv_executable(), *args], env={**os.environ, **(env or {})})
+    code, output = run_process_group([asv_executable(), *args], env={**os.environ, **(env or {})}, capture=quiet)
     if check and code not in ok:
-        raise VeracityError(f"`asv {' '.join(args)}` failed with exit code {code}; see its output above")
+        said = " / ".join(output.strip().splitlines()[-3:]) if quiet else "see its output above"
+        raise VeracityError(f"`asv {' '.join(args)}` failed with exit code {code}; {said}")
     return code
 
 
@@ -107,7 +114,7 @@ def bench_environment(config: Path) -> dict[str, str]:
     return env
 
 
-def register_machine(config: Path, fingerprint: Fingerprint) -> str:
+def register_machine(config: Path, fingerprint: Fingerprint, *, quiet: bool = False) -> str:
     """Answer `asv machine` without questions; the name carries the CPU, ISA level and GPU."""
     name = fingerprint.machine_name
     run_asv(
@@ -128,7 +135,8 @@ def register_machine(config: Path, fingerprint: Fingerprint) -> str:
             fingerprint.arch,
             "--os",
             fingerprint.os,
-        ]
+        ],
+        quiet=quiet,
     )
     return name
 

@@ -144,7 +144,7 @@ def _machine_to_run(args: argparse.Namespace, config: AsvConfig) -> str:
     from veracity.benchrun import register_machine
     from veracity.fingerprint import current
 
-    return register_machine(config.path, current())
+    return register_machine(config.path, current(), quiet=True)
 
 
 def _check_patterns(patterns: Sequence[str], config: AsvConfig) -> None:
