@@ -22,7 +22,7 @@ from veracity.config import Settings
 from veracity.errors import ConfigError, VeracityError
 from veracity.fingerprint import Fingerprint, current
 from veracity.tracking.asvconf import AsvConfig
-from veracity.tracking.asvrun import check_bench_patterns, run_process_group
+from veracity.tracking.asvrun import check_bench_patterns, failure_detail, run_process_group
 from veracity.tracking.resultsguard import guard_results
 
 # asv run exits 2 when benchmarks failed (their failures are results); 1 means asv itself failed.
@@ -83,8 +83,7 @@ def run_asv(
     """
     code, output = run_process_group([asv_executable(), *args], env={**os.environ, **(env or {})}, capture=quiet)
     if check and code not in ok:
-        said = " / ".join(output.strip().splitlines()[-3:]) if quiet else "see its output above"
-        raise VeracityError(f"`asv {' '.join(args)}` failed with exit code {code}; {said}")
+        raise VeracityError(f"`asv {' '.join(args)}` failed with exit code {code}; {failure_detail(output, quiet)}")
     return code
 
 

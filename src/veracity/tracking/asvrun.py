@@ -73,6 +73,12 @@ def run_process_group(
     return process.returncode, output or ""
 
 
+def failure_detail(output: str, captured: bool) -> str:
+    """What a failed command said, for a one-line error: its last lines if its output was captured,
+    else a pointer to the output the user just saw."""
+    return " / ".join(output.strip().splitlines()[-3:]) if captured else "see its output above"
+
+
 def _run(argv: Sequence[str], cwd: Path, quiet: bool) -> None:
     code, output = run_process_group(argv, cwd=cwd, capture=quiet)
     if code not in _OK_CODES:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from veracity.fsutil import signals_deferred
 from veracity.tracking.asvconf import AsvConfig
-from veracity.tracking.asvrun import run_process_group
+from veracity.tracking.asvrun import failure_detail, run_process_group
 from veracity.tracking.errors import AsvRunError
 
 
@@ -67,9 +67,9 @@ def publish_site(
     try:
         code, output = run_process_group(argv, cwd=config.root, env={**os.environ, **(env or {})}, capture=quiet)
         if code != 0:
-            tail = " / ".join(output.strip().splitlines()[-3:]) if quiet else "see its output above"
             raise AsvRunError(
-                f"`asv publish` failed with exit code {code} ({tail}); the previous site in {html_dir} is unchanged"
+                f"`asv publish` failed with exit code {code} ({failure_detail(output, quiet)}); "
+                f"the previous site in {html_dir} is unchanged"
             )
         swap_in(staging, html_dir)
     finally:
