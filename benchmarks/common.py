@@ -325,6 +325,31 @@ def matmul_gflops() -> float:
     return best_rate(flops, lambda: [a @ b for _ in range(8)], repeats=5) / 1e9
 
 
+# The memory yardstick's table: past the 32 MB last-level cache of the development VM's Zen 4, so
+# its reads go to DRAM, as an HNSW walk over the 10K-50K tables does. Fixed, not sized to the host.
+GATHER_TABLE_ELEMENTS = 16 * 2**20  # 64 MB of float32
+GATHER_READS = 2**22
+
+
+@functools.cache
+def _gather_inputs() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    table = rng.random(GATHER_TABLE_ELEMENTS, dtype=np.float32)
+    return table, rng.integers(0, GATHER_TABLE_ELEMENTS, GATHER_READS)
+
+
+def random_read_mrate() -> float:
+    """This machine's rate of random 4-byte reads from a 64 MB table (numpy gather, one thread), in
+    millions per second: the yardstick for memory-bound work.
+
+    On the development VM, timed in the same blocks as an HNSW query round trip, its rate followed
+    the query's latency across blocks (correlation 0.88), which the matmul rate does not.
+    """
+    table, index = _gather_inputs()
+    out = np.empty(GATHER_READS, dtype=np.float32)
+    return best_rate(GATHER_READS, lambda: np.take(table, index, out=out), repeats=5) / 1e6
+
+
 def phase_peak_bytes(fn: Callable[[], object]) -> int:
     """Peak resident memory added while `fn` runs, above the process's RSS just before (memory-profiler)."""
     from memory_profiler import memory_usage

@@ -23,7 +23,7 @@ from benchmarks.common import (
 )
 from benchmarks.memory import subprocess_load_bytes
 from veracity.data import load_corpus
-from veracity.tracking.direction import higher_is_better, lower_is_better
+from veracity.tracking.direction import higher_is_better, lower_is_better, machine_yardstick
 
 THROUGHPUT_TEXTS = 256
 LATENCY_BATCHES = 20
@@ -75,7 +75,7 @@ class EncodeThroughput(Tracked):
     def track_texts_per_second(self) -> float:
         return best_rate(len(self.texts), lambda: self.model.encode(self.texts))
 
-    @higher_is_better("GFLOP/s")
+    @machine_yardstick("GFLOP/s")
     def track_matmul_gflops(self) -> float:
         return matmul_gflops()
 

@@ -20,6 +20,7 @@ import psycopg
 from psycopg import sql
 
 from benchmarks.common import (
+    Tracked,
     code_identity,
     database_dsn,
     invocation_owner,
@@ -27,12 +28,13 @@ from benchmarks.common import (
     once_per_invocation,
     once_per_run,
     percentiles,
+    random_read_mrate,
 )
 from veracity.data.synthetic import ClusteredSpec, exact_neighbours
 from veracity.db.server import connect
 from veracity.pipeline.pgvector_store import PgVectorStore
 from veracity.pipeline.store import ExactNumpyStore, IndexSpec, recall_at_k
-from veracity.tracking.direction import higher_is_better, lower_is_better
+from veracity.tracking.direction import higher_is_better, lower_is_better, machine_yardstick
 
 SIZES = [1_000, 10_000, 50_000]
 DIM = 384
@@ -363,6 +365,15 @@ class HnswSearch(_SearchGrid):
     @staticmethod
     def build_key(*params: int) -> tuple:
         return params[:2]
+
+
+class MemoryYardstick(Tracked):
+    """The machine's random-read rate, beside the searches whose speed follows it: it measures the
+    machine, not the code, so when it moves between two commits the machine moved (tracking.drift)."""
+
+    @machine_yardstick("M reads/s")
+    def track_random_read_rate(self) -> float:
+        return random_read_mrate()
 
 
 class BulkLoad:

@@ -20,6 +20,8 @@ def history(asv_home: Path, tmp_path_factory: pytest.TempPathFactory) -> ToyRepo
 
     `track_items_per_second` drops 20% for two commits and rises back for the rest: plain asv
     publishes that rise as a regression. `track_grey_items_per_second` drops 20% and stays down.
+    The machine yardstick reads 20% slower at the recall commit: it is no regression, and recall
+    does not follow the machine's speed.
     """
     repo = ToyRepo(tmp_path_factory.mktemp("history") / "toy")
     plants = {
@@ -29,7 +31,7 @@ def history(asv_home: Path, tmp_path_factory: pytest.TempPathFactory) -> ToyRepo
         "drop2": {"throughput": 0.8, "grey": 0.8},
         "rise": {"grey": 0.8},
         "rise2": {"grey": 0.8},
-        "recall": {"grey": 0.8, "recall": 0.9},
+        "recall": {"grey": 0.8, "recall": 0.9, "machine": 0.8},
     }
     for label, plant in plants.items():
         repo.commit(label, **plant)
@@ -91,6 +93,7 @@ def test_regressions_lists_open_drops_with_their_commit_ranges(history: ToyRepo,
     assert code == 1
     found = {r["benchmark"]: r for r in out["regressions"]}
     assert set(found) == {"bench.Suite.track_recall", "bench.Suite.track_grey_items_per_second"}
+    assert out["machine_drift"] == 0  # the yardstick moved, but only under recall, which is not a speed
     recall = found["bench.Suite.track_recall"]
     assert (recall["direction"], recall["unit"]) == ("higher is better", "ratio")
     assert recall["before"] == pytest.approx(0.97) and recall["after"] == pytest.approx(0.873)

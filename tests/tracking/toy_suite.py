@@ -30,8 +30,14 @@ except ImportError:  # existing environment: the checked-out working tree is the
     import toy
 
 try:
-    from veracity.tracking.direction import higher_is_better, lower_is_better
+    from veracity.tracking.direction import higher_is_better, lower_is_better, machine_yardstick
 except ImportError:  # a fresh virtualenv has no veracity; same convention by hand
+    def machine_yardstick(unit):
+        def mark(f):
+            f.unit = unit + " [machine yardstick] (higher is better)"
+            return f
+        return mark
+
     def higher_is_better(unit):
         def mark(f):
             f.unit = unit + " (higher is better)"
@@ -90,6 +96,11 @@ class Suite:
     @lower_is_better("bytes")
     def track_peak_bytes(self):
         return 2.0e6 * PLANT.get("memory", 1.0)
+
+    @machine_yardstick("GFLOP/s")
+    def track_machine_gflops(self):
+        """Stands for a yardstick of the machine; a `machine` plant plays a machine that drifted."""
+        return 90.0 * PLANT.get("machine", 1.0)
 
 
 class Params:

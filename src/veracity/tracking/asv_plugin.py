@@ -23,7 +23,7 @@ from asv.publishing import OutputPublisher
 
 from veracity.errors import VeracityError
 from veracity.fsutil import atomic_write_text
-from veracity.tracking.direction import parse_unit
+from veracity.tracking.direction import is_yardstick, parse_unit
 from veracity.tracking.noise import NoiseFile
 from veracity.tracking.triage import load_triage
 
@@ -102,8 +102,8 @@ class DirectionalRegressions(OutputPublisher):
             if "summary" in graph.params:
                 continue
             benchmark = benchmarks.get(os.path.basename(file_name))
-            if not benchmark:
-                continue
+            if not benchmark or is_yardstick(benchmark.get("unit") or ""):
+                continue  # a yardstick measures the machine: no commit regresses it (tracking.drift)
             graphs_by_benchmark.setdefault(benchmark["name"], []).append(graph)
             _, higher = parse_unit(benchmark.get("unit"))
             if not higher:

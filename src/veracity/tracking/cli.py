@@ -162,12 +162,19 @@ def _print_comparison(args: argparse.Namespace, outcome, triage: Triage) -> int:
 
     accepted = {r.key for r in outcome.rows if triage.lookup(r.key, outcome.machine)}
     if args.json:
-        text = comparison_to_json(outcome.rows, outcome.before, outcome.after)
+        text = comparison_to_json(outcome.rows, outcome.before, outcome.after, drift=outcome.drift)
     elif args.markdown:
-        text = comparison_to_markdown(outcome.rows, outcome.before, outcome.after, accepted=accepted)
+        text = comparison_to_markdown(
+            outcome.rows, outcome.before, outcome.after, accepted=accepted, drift=outcome.drift
+        )
     else:
         text = comparison_to_text(
-            outcome.rows, outcome.before, outcome.after, only_changed=args.only_changed, accepted=accepted
+            outcome.rows,
+            outcome.before,
+            outcome.after,
+            only_changed=args.only_changed,
+            accepted=accepted,
+            drift=outcome.drift,
         )
     _emit(text, args.output)
     failing = _failing(outcome.rows, triage, outcome.machine)

@@ -46,3 +46,24 @@ def lower_is_better(unit: str) -> Callable[[F], F]:
         return benchmark
 
     return mark
+
+
+# A yardstick measures the machine, not the code (a fixed matmul, a fixed memory walk): when it
+# moves between two commits, the machine moved. The mark rides in the unit, as the direction does,
+# so it reaches results, reports and the graphs' axis labels without another registry.
+YARDSTICK_MARK = " [machine yardstick]"
+
+
+def machine_yardstick(unit: str, *, higher_is_better: bool = True) -> Callable[[F], F]:
+    """Decorator for `track_*` benchmarks that measure the machine itself (see tracking.drift)."""
+
+    def mark(benchmark: F) -> F:
+        benchmark.unit = unit_with_direction(unit + YARDSTICK_MARK, higher_is_better=higher_is_better)  # type: ignore[attr-defined]
+        return benchmark
+
+    return mark
+
+
+def is_yardstick(unit: str) -> bool:
+    """Whether a unit (as asv stores it, or as parse_unit returns it) marks a machine yardstick."""
+    return YARDSTICK_MARK in unit

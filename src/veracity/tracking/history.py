@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from veracity.tracking.detect import Observation, Policy, Verdict, judge
+from veracity.tracking.drift import MachineDrift, drift_behind, is_yardstick_result, machine_drift
 from veracity.tracking.gitrepo import first_parent_history
 from veracity.tracking.noise import NoiseFile
 from veracity.tracking.results import BenchmarkResult, ResultsStore
@@ -36,6 +37,7 @@ class Regression:
     first_bad_commit: str
     latest_commit: str
     accepted: Acceptance | None = None
+    machine_drift: MachineDrift | None = None  # a yardstick moved the same way over the same commits
 
     @property
     def fails_ci(self) -> bool:
@@ -84,14 +86,32 @@ def open_regressions(
     The current level is the latest commit and the commits before it whose results are within the
     band of it (pooled). The first commit of that level is the first bad one; the commit before it
     the last good one. A regression stays open however long ago it began, until fixed or accepted.
+
+    Machine yardsticks are not listed (no commit can regress them); where one moved the same way
+    between the same commits, the regression carries that `machine_drift` (see tracking.drift).
     """
     commits = ordered_commits(store, machine, repo, branch)
     if not commits:
         return []
     latest = commits[-1]
+    drifts: dict[tuple[tuple[str, ...], tuple[str, ...]], list[MachineDrift]] = {}
+
+    def drift_between(ref: tuple[str, ...], level: tuple[str, ...]) -> list[MachineDrift]:
+        if (ref, level) not in drifts:
+            drifts[ref, level] = machine_drift(
+                [r for c in ref for r in store.results_for(machine, c)],
+                [r for c in level for r in store.results_for(machine, c)],
+                benchmarks=store.benchmarks(),
+                noise=noise,
+                machine=machine,
+            )
+        return drifts[ref, level]
+
     out: list[Regression] = []
     for (env_name, key), points in sorted(_series(store, machine, commits).items()):
         if points[-1][0] != latest or len(points) < 2:
+            continue
+        if is_yardstick_result(points[-1][1][0], store.benchmarks()):
             continue
         info = store.info(points[-1][1][0].benchmark)
         version = points[-1][1][0].version
@@ -114,7 +134,8 @@ def open_regressions(
             start -= 1
         if start == 0:
             continue  # one level over the whole history: nothing to compare with
-        ref = [r for _, rs in points[max(0, start - window) : start] for r in rs]
+        ref_points = points[max(0, start - window) : start]
+        ref = [r for _, rs in ref_points for r in rs]
         before = Observation.pooled(ref)
         after = Observation.pooled([r for _, rs in points[start:] for r in rs])
         judgement = judge(before, after, higher_is_better=info.higher_is_better, band=band, policy=policy)
@@ -141,6 +162,11 @@ def open_regressions(
                 first_bad_commit=points[start][0],
                 latest_commit=latest,
                 accepted=triage.lookup(key, machine) if triage else None,
+                machine_drift=drift_behind(
+                    info.unit,
+                    judgement.verdict,
+                    drift_between(tuple(c for c, _ in ref_points), tuple(c for c, _ in points[start:])),
+                ),
             )
         )
     return out

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 
 from veracity.tracking.detect import Comparison, Verdict
+from veracity.tracking.drift import MachineDrift, drift_behind
 from veracity.tracking.history import Regression
 from veracity.tracking.targets import TargetStatus
 
@@ -78,6 +79,33 @@ def _finite(x: float | None) -> float | None:
     return x if x is not None and math.isfinite(x) else None
 
 
+# --- machine drift -------------------------------------------------------------------------------
+
+DRIFT_TAG = "machine drift?"
+
+
+def drift_sentence(drift: MachineDrift) -> str:
+    speed = "slower" if drift.slower else "faster"
+    return (
+        f"this machine ran {speed} on the later side: its yardstick {drift.yardstick} read "
+        f"{format_value(drift.before, drift.unit)} -> {format_value(drift.after, drift.unit)} (ratio {drift.ratio:.3f})"
+    )
+
+
+def _drift_notes(pairs: Sequence[tuple[MachineDrift, str, str]], affected: int) -> list[str]:
+    """One note (or none): how many changes may be the machine's, which yardsticks moved, what to run."""
+    if not affected or not pairs:
+        return []
+    drifts = {d.yardstick: d for d, _, _ in reversed(pairs)}.values()  # one per yardstick: the first met
+    commands = dict.fromkeys(f"veracity continuous {_short(good)} {_short(latest)}" for _, good, latest in pairs)
+    return [
+        f"{affected} change(s) marked '{DRIFT_TAG}' may be the machine, not the code: "
+        + "; ".join(drift_sentence(d) for d in drifts)
+        + ". Re-measure both commits side by side: "
+        + ", ".join(commands)
+    ]
+
+
 # --- regressions ---------------------------------------------------------------------------------
 
 
@@ -116,23 +144,36 @@ def regressions_to_json(regressions: Sequence[Regression]) -> str:
             "accepted": None
             if r.accepted is None
             else {"reason": r.accepted.reason, "expires": r.accepted.expires.isoformat()},
+            "machine_drift": None if r.machine_drift is None else r.machine_drift.to_json(),
         }
         for r in regressions
     ]
     failing = sum(r.fails_ci for r in regressions)
-    return json.dumps({"regressions": rows, "failing": failing, "accepted": len(rows) - failing}, indent=2)
+    drifted = sum(r.machine_drift is not None for r in regressions)
+    return json.dumps(
+        {"regressions": rows, "failing": failing, "accepted": len(rows) - failing, "machine_drift": drifted},
+        indent=2,
+    )
+
+
+def _regression_drift_notes(regressions: Sequence[Regression]) -> list[str]:
+    drifted = [r for r in regressions if r.machine_drift is not None]
+    pairs = [(r.machine_drift, r.good_commit or r.first_bad_commit, r.latest_commit) for r in drifted]
+    return _drift_notes(pairs, len(drifted))  # type: ignore[arg-type]
 
 
 def regressions_to_text(regressions: Sequence[Regression]) -> str:
     if not regressions:
         return "No open regressions."
     lines = [f"{len(regressions)} open regression(s) ({sum(r.fails_ci for r in regressions)} failing CI):"]
+    lines += [f"  note: {n}" for n in _regression_drift_notes(regressions)]
     for r in regressions:
         accepted = f"  [accepted until {r.accepted.expires}: {r.accepted.reason}]" if r.accepted else ""
+        drift = f"  [{DRIFT_TAG}]" if r.machine_drift else ""
         lines.append(
             f"  {r.key}  {format_value(r.before, r.unit)} -> {format_value(r.after, r.unit)}"
             f"  ratio {_ratio(r.ratio)} ({direction_word(r.higher_is_better)})"
-            f"  commits {regression_range(r)}{accepted}"
+            f"  commits {regression_range(r)}{accepted}{drift}"
         )
     return "\n".join(lines)
 
@@ -144,11 +185,13 @@ def regressions_to_markdown(regressions: Sequence[Regression]) -> str:
     out = [
         f"**{len(regressions)} open regression(s)**, {failing} failing CI, {len(regressions) - failing} accepted.",
         "",
+        *(f"> ⚠️ {_md_cell(n)}\n" for n in _regression_drift_notes(regressions)),
         "| Benchmark | Parameters | Unit | Direction | Before | After | Ratio | Commits | Status |",
         "|---|---|---|---|---:|---:|---:|---|---|",
     ]
     for r in regressions:
         status = f"accepted until {r.accepted.expires}: {r.accepted.reason}" if r.accepted else "❌ open"
+        status += f" ({DRIFT_TAG})" if r.machine_drift else ""
         out.append(
             "| "
             + " | ".join(
@@ -199,13 +242,26 @@ def _changed(rows: Sequence[Comparison]) -> list[Comparison]:
     )
 
 
-def _mark(r: Comparison, accepted: AbstractSet[str]) -> str:
+def _mark(r: Comparison, accepted: AbstractSet[str], drift: Sequence[MachineDrift] = ()) -> str:
     mark = _MARK[r.verdict]
-    return mark + " (accepted)" if r.key in accepted and r.verdict in (Verdict.WORSE, Verdict.FAILED) else mark
+    if r.key in accepted and r.verdict in (Verdict.WORSE, Verdict.FAILED):
+        mark += " (accepted)"
+    return mark + f" ({DRIFT_TAG})" if drift_behind(r.unit, r.verdict, drift) else mark
+
+
+def _comparison_drift_notes(
+    rows: Sequence[Comparison], before: str, after: str, drift: Sequence[MachineDrift]
+) -> list[str]:
+    affected = sum(drift_behind(r.unit, r.verdict, drift) is not None for r in rows)
+    return _drift_notes([(d, before, after) for d in drift], affected)
 
 
 def comparison_to_markdown(
-    rows: Sequence[Comparison], before: str, after: str, accepted: AbstractSet[str] = frozenset()
+    rows: Sequence[Comparison],
+    before: str,
+    after: str,
+    accepted: AbstractSet[str] = frozenset(),
+    drift: Sequence[MachineDrift] = (),
 ) -> str:
     """Counts first (worse, better, unchanged), then a table of the rows that changed."""
     c = count_verdicts(rows)
@@ -217,6 +273,7 @@ def comparison_to_markdown(
         + (f", {c['incomparable']} not comparable" if c["incomparable"] else "")
         + ".",
         "",
+        *(f"> ⚠️ {_md_cell(n)}\n" for n in _comparison_drift_notes(rows, before, after, drift)),
     ]
     changed = _changed(rows)
     if changed:
@@ -230,7 +287,7 @@ def comparison_to_markdown(
                 + " | ".join(
                     _md_cell(x)
                     for x in (
-                        _mark(r, accepted),
+                        _mark(r, accepted, drift),
                         _md_code(r.benchmark),
                         _params_text(r.params),
                         format_value(r.before, r.unit),
@@ -250,28 +307,34 @@ def comparison_to_text(
     after: str,
     only_changed: bool = False,
     accepted: AbstractSet[str] = frozenset(),
+    drift: Sequence[MachineDrift] = (),
 ) -> str:
     c = count_verdicts(rows)
     lines = [
         f"{_short(before)} -> {_short(after)}: {c['worse']} worse, {c['better']} better, "
         f"{c['unchanged']} unchanged, {c['grey']} inconclusive, {c['incomparable']} not comparable"
     ]
+    lines += [f"  note: {n}" for n in _comparison_drift_notes(rows, before, after, drift)]
     shown = _changed(rows) if only_changed else sorted(rows, key=lambda r: r.key)
     for r in shown:
         lines.append(
-            f"  {_mark(r, accepted):<16} {format_value(r.before, r.unit):>16} {format_value(r.after, r.unit):>16}"
+            f"  {_mark(r, accepted, drift):<16} {format_value(r.before, r.unit):>16}"
+            f" {format_value(r.after, r.unit):>16}"
             f"  {_ratio(r.ratio):>7}  {r.key}  ({direction_word(r.higher_is_better)})"
         )
     return "\n".join(lines)
 
 
-def comparison_to_json(rows: Sequence[Comparison], before: str, after: str) -> str:
+def comparison_to_json(rows: Sequence[Comparison], before: str, after: str, drift: Sequence[MachineDrift] = ()) -> str:
     return json.dumps(
         {
             "before": before,
             "after": after,
             "counts": dict(count_verdicts(rows)),
-            "rows": [_change_fields(r) for r in rows],
+            "machine_drift": [d.to_json() for d in drift],
+            "rows": [
+                {**_change_fields(r), "machine_drift": drift_behind(r.unit, r.verdict, drift) is not None} for r in rows
+            ],
         },
         indent=2,
     )

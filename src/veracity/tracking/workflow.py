@@ -6,12 +6,13 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from veracity.tracking.asvconf import AsvConfig
 from veracity.tracking.asvrun import bench_regex, can_run, run_benchmarks
 from veracity.tracking.detect import Comparison, Policy, Verdict, compare_results
+from veracity.tracking.drift import MachineDrift, machine_drift, without_yardsticks
 from veracity.tracking.errors import ResultsError
 from veracity.tracking.gitrepo import make_twin_commit, rev_parse
 from veracity.tracking.noise import NoiseBand, NoiseFile, estimate_band, estimate_paired_band
@@ -43,6 +44,7 @@ class CompareOutcome:
     machine: str
     rows: list[Comparison]
     reruns: int
+    drift: list[MachineDrift] = field(default_factory=list)  # machine yardsticks that moved (tracking.drift)
 
 
 class _Pools:
@@ -109,18 +111,28 @@ def compare_commits(
     """Judge `after` against `before`; re-run grey benchmarks on both up to `rerun` times first.
 
     `paired`: the two commits were measured in one asv run (asv continuous), so the paired bands
-    apply; re-runs of grey benchmarks also run both commits in one asv run.
+    apply; re-runs of grey benchmarks also run both commits in one asv run. Machine yardsticks are
+    not rows: they are judged once, from the first run, into the outcome's `drift`.
     """
     store = ResultsStore(config.results_dir)
     machine = store.pick_machine(machine)
     b, a = (resolve_commit(config, store, machine, x) for x in (before, after))
     pools = _Pools(store, machine, [b, a])
+    benchmarks = store.benchmarks()
+    drift = machine_drift(
+        pools.pools[b],
+        pools.pools[a],
+        benchmarks=benchmarks,
+        noise=noise,
+        machine=machine,
+        paired=paired,
+    )
 
     def judge(final: bool) -> list[Comparison]:
         return compare_results(
-            pools.pools[b],
-            pools.pools[a],
-            benchmarks=store.benchmarks(),
+            without_yardsticks(pools.pools[b], benchmarks),
+            without_yardsticks(pools.pools[a], benchmarks),
+            benchmarks=benchmarks,
             noise=noise,
             machine=machine,
             policy=policy,
@@ -156,7 +168,7 @@ def compare_commits(
         rows = judge(final=done >= rerun)
     if any(r.verdict is Verdict.GREY for r in rows):
         rows = judge(final=True)
-    return CompareOutcome(b, a, machine, rows, done)
+    return CompareOutcome(b, a, machine, rows, done, drift)
 
 
 def _snapshot_results(config: AsvConfig, commit: str) -> Path:
