@@ -94,7 +94,7 @@ def test_accepted_regression_does_not_fail_ci() -> None:
 
 def test_no_regressions() -> None:
     assert regressions_to_markdown([]) == "**No open regressions.**\n"
-    assert json.loads(regressions_to_json([])) == {"regressions": [], "failing": 0, "accepted": 0}
+    assert json.loads(regressions_to_json([])) == {"regressions": [], "failing": 0, "accepted": 0, "machine_drift": 0}
 
 
 def test_human_units() -> None:
