@@ -14,6 +14,7 @@ from benchmarks.common import (
     embedder,
     latencies_ms,
     long_texts,
+    machine_yardstick,
     matmul_gflops,
     once_per_run,
     percentiles,
@@ -23,7 +24,7 @@ from benchmarks.common import (
 )
 from benchmarks.memory import subprocess_load_bytes
 from veracity.data import load_corpus
-from veracity.tracking.direction import higher_is_better, lower_is_better, machine_yardstick
+from veracity.tracking.direction import higher_is_better, lower_is_better
 
 THROUGHPUT_TEXTS = 256
 LATENCY_BATCHES = 20

@@ -25,6 +25,7 @@ from benchmarks.common import (
     database_dsn,
     invocation_owner,
     keep_table,
+    machine_yardstick,
     once_per_invocation,
     once_per_run,
     percentiles,
@@ -34,7 +35,7 @@ from veracity.data.synthetic import ClusteredSpec, exact_neighbours
 from veracity.db.server import connect
 from veracity.pipeline.pgvector_store import PgVectorStore
 from veracity.pipeline.store import ExactNumpyStore, IndexSpec, recall_at_k
-from veracity.tracking.direction import higher_is_better, lower_is_better, machine_yardstick
+from veracity.tracking.direction import higher_is_better, lower_is_better
 
 SIZES = [1_000, 10_000, 50_000]
 DIM = 384
