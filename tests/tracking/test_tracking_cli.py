@@ -103,3 +103,16 @@ def test_usage_error_exits_2() -> None:
     with pytest.raises(SystemExit) as exc:
         build_parser().parse_args(["compare"])
     assert exc.value.code == 2
+
+
+def test_a_run_limited_by_bench_patterns_judges_only_what_they_select(tmp_path: Path) -> None:
+    """`continuous -b X` leaves the other benchmarks' results from earlier runs in the same files."""
+    from veracity.tracking.asvconf import AsvConfig
+    from veracity.tracking.workflow import compare_commits
+
+    config = AsvConfig.load(_project(tmp_path))
+    later = _second_commit(tmp_path, 700.0)
+    everything = compare_commits(config, COMMIT, later, rerun=0, log=lambda _: None)
+    assert "bench.Suite.track_items_per_second" in {r.key for r in everything.rows}
+    selected = compare_commits(config, COMMIT, later, rerun=0, log=lambda _: None, bench=[r"Params\.time_param\(10\)"])
+    assert [r.key for r in selected.rows] == ["bench.Params.time_param(10)"]

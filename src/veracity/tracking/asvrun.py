@@ -34,6 +34,12 @@ def bench_regex(key: str) -> str:
     return "^" + re.escape(key) + "$"
 
 
+def selected_by(patterns: Sequence[str], key: str) -> bool:
+    """Whether asv's `--bench` patterns select a result key, as asv matches them: by search in the
+    benchmark name, or in `name(params)` for one combination of a parameterized benchmark."""
+    return not patterns or any(re.search(p, key) for p in patterns)
+
+
 def stop_process_group(process: subprocess.Popen) -> None:
     """SIGINT the whole process group of `process`, then SIGKILL whatever is left after a grace period."""
     with contextlib.suppress(ProcessLookupError):

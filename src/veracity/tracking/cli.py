@@ -185,9 +185,18 @@ def _print_comparison(args: argparse.Namespace, outcome, triage: Triage) -> int:
 
 
 def _compare_and_print(
-    args: argparse.Namespace, config: AsvConfig, base: str, head: str, *, paired: bool = False
+    args: argparse.Namespace,
+    config: AsvConfig,
+    base: str,
+    head: str,
+    *,
+    paired: bool = False,
+    bench: Sequence[str] = (),
 ) -> int:
-    """The judgement `compare` and `continuous` share: compare two commits' results, print, exit code."""
+    """The judgement `compare` and `continuous` share: compare two commits' results, print, exit code.
+
+    `bench`: the patterns the run was limited to (continuous); only their results are judged.
+    """
     from veracity.tracking.workflow import compare_commits
 
     outcome = compare_commits(
@@ -200,6 +209,7 @@ def _compare_and_print(
         rerun=args.rerun,
         quiet_asv=args.quiet,
         paired=paired,
+        bench=bench,
     )
     return _print_comparison(args, outcome, _triage(args, config))
 
@@ -244,7 +254,7 @@ def _cmd_continuous(args: argparse.Namespace) -> int:
         extra.append("--interleave-rounds")
     args.machine = _machine_to_run(args, config)
     run_benchmarks(config, [head, base], bench=args.bench or (), machine=args.machine, extra=extra, quiet=args.quiet)
-    return _compare_and_print(args, config, base, head, paired=True)
+    return _compare_and_print(args, config, base, head, paired=True, bench=args.bench or ())
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:

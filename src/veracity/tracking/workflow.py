@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from veracity.tracking.asvconf import AsvConfig
-from veracity.tracking.asvrun import bench_regex, can_run, run_benchmarks
+from veracity.tracking.asvrun import bench_regex, can_run, run_benchmarks, selected_by
 from veracity.tracking.detect import Comparison, Policy, Verdict, compare_results
 from veracity.tracking.drift import MachineDrift, machine_drift, without_yardsticks
 from veracity.tracking.errors import ResultsError
@@ -58,9 +58,9 @@ class _Pools:
     after the first run's; values of benchmarks without samples are kept here, one per re-run.
     """
 
-    def __init__(self, store: ResultsStore, machine: str, commits: Sequence[str]) -> None:
+    def __init__(self, store: ResultsStore, machine: str, commits: Sequence[str], bench: Sequence[str] = ()) -> None:
         self.machine = machine
-        self.pools = {c: list(store.results_for(machine, c)) for c in commits}
+        self.pools = {c: [r for r in store.results_for(machine, c) if selected_by(bench, r.key)] for c in commits}
         self.first_samples = {
             (c, r.env_name, r.key): len(r.samples) for c in commits for r in self.pools[c] if r.samples
         }
@@ -107,8 +107,14 @@ def compare_commits(
     log: Log = _stderr,
     quiet_asv: bool = False,
     paired: bool = False,
+    bench: Sequence[str] = (),
 ) -> CompareOutcome:
     """Judge `after` against `before`; re-run grey benchmarks on both up to `rerun` times first.
+
+    `bench`: asv --bench patterns; only the results they select are judged (and re-run). After
+    `asv continuous -b X` the two commits' result files also hold what earlier runs measured, at
+    other times: judged with the paired bands and re-run, those made a pipeline-only run re-run 42
+    vector-search, NLI and embedding benchmarks.
 
     `paired`: the two commits were measured in one asv run (asv continuous), so the paired bands
     apply; re-runs of grey benchmarks also run both commits in one asv run. Machine yardsticks are
@@ -117,7 +123,7 @@ def compare_commits(
     store = ResultsStore(config.results_dir)
     machine = store.pick_machine(machine)
     b, a = (resolve_commit(config, store, machine, x) for x in (before, after))
-    pools = _Pools(store, machine, [b, a])
+    pools = _Pools(store, machine, [b, a], bench)
     benchmarks = store.benchmarks()
     drift = machine_drift(
         pools.pools[b],
