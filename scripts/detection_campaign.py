@@ -10,8 +10,10 @@ environment (`env_dir`), so no dependency is reinstalled. Per stage:
 2. sibling commits of B add that work to the stage's function (P5, P10, P20), and an empty commit
    A is B's twin (identical code);
 3. each trial is one `asv run` of [B, A, P5, P10, P20] with the stage's benchmark (rounds
-   interleaved across commits, as asv does by default), judged by `veracity`'s detection with the
-   calibrated noise file and by plain `asv compare` (factor 1.1, its default), pair by pair.
+   interleaved across commits in alternating order, `--interleave-rounds`, as `veracity
+   continuous` and `asv continuous` measure; plain `asv run` does not interleave), judged by
+   `veracity`'s detection with the calibrated noise file and by plain `asv compare` (factor 1.1,
+   its default), pair by pair.
 
 Finally one chain B -> A -> P(all stages +10%) is published with `asv publish` and the script checks
 that html/regressions.json lists each stage's benchmark at the plant and nothing at A.
@@ -156,7 +158,8 @@ def commit_plant(repo: Path, base: str, branch: str, plants: list[tuple[Stage, i
 def run_commits(repo: Path, commits: list[str], stage_regexes: list[str], machine: str) -> None:
     hashfile = repo.parent / "hashes.txt"
     hashfile.write_text("\n".join(commits) + "\n")
-    args = ["run", f"HASHFILE:{hashfile}", "--record-samples", "--machine", machine, "--show-stderr"]
+    args = ["run", f"HASHFILE:{hashfile}", "--record-samples", "--interleave-rounds", "--machine", machine]
+    args.append("--show-stderr")
     for regex in stage_regexes:
         args += ["--bench", regex]
     asv(repo, *args)

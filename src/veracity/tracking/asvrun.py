@@ -34,6 +34,9 @@ def bench_regex(key: str) -> str:
     return "^" + re.escape(key) + "$"
 
 
+INTERLEAVE_FLAGS = frozenset({"--interleave-rounds", "--no-interleave-rounds"})
+
+
 def selected_by(patterns: Sequence[str], key: str) -> bool:
     """Whether asv's `--bench` patterns select a result key, as asv matches them: by search in the
     benchmark name, or in `name(params)` for one combination of a parameterized benchmark."""
@@ -109,10 +112,19 @@ def run_benchmarks(
 ) -> None:
     """`asv run --record-samples` of `commits` (full hashes), optionally only the `bench` regexes.
 
+    Several commits are measured with their rounds interleaved in alternating order (A B B A ...),
+    as `asv continuous` measures, unless `extra` says `--no-interleave-rounds`. `asv run` itself
+    does not interleave by default (asv 0.6.6): it measured every round of the first commit, then
+    every round of the next, minutes later, so the drift of the machine between the two went into
+    every paired comparison (a one-round vector-search twin read 10-19% apart, the first always
+    faster; pipeline runs read the first commit 8-9% slower, whichever it was).
+
     With an `existing` environment asv cannot check out commits: only the checked-out commit can
     be benchmarked, and it is recorded under its hash with --set-commit-hash.
     """
     args = ["run", "--record-samples"]
+    if len(commits) > 1 and not config.uses_existing_env and not {*extra} & INTERLEAVE_FLAGS:
+        args.append("--interleave-rounds")
     if append_samples:
         args.append("--append-samples")
     for regex in bench:

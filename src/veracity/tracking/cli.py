@@ -250,8 +250,8 @@ def _cmd_continuous(args: argparse.Namespace) -> int:
         extra += ["--launch-method", args.launch_method]
     if args.show_stderr:
         extra.append("--show-stderr")
-    if args.interleave_rounds:
-        extra.append("--interleave-rounds")
+    if not args.interleave_rounds:
+        extra.append("--no-interleave-rounds")
     args.machine = _machine_to_run(args, config)
     run_benchmarks(config, [head, base], bench=args.bench or (), machine=args.machine, extra=extra, quiet=args.quiet)
     return _compare_and_print(args, config, base, head, paired=True, bench=args.bench or ())
@@ -357,7 +357,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _rerun_arg(p)
     p.add_argument("--bench", "-b", action="append", help="regex of benchmarks to run (repeatable)")
     p.add_argument("--launch-method", choices=["auto", "spawn", "forkserver"], help="passed to asv run")
-    p.add_argument("--interleave-rounds", action="store_true", help="passed to asv run")
+    p.add_argument(
+        "--interleave-rounds",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="measure the two commits' rounds in alternating order, as asv continuous does (default)",
+    )
     p.add_argument("--show-stderr", "-e", action="store_true", help="passed to asv run")
     p.add_argument("--only-changed", action="store_true", default=True, help=argparse.SUPPRESS)
     p.add_argument("--quiet", "-q", action="store_true", help="hide asv's own output")
