@@ -41,6 +41,8 @@ def test_pr_script_flags_throughput_drop_rerunning_the_grey_zone(asv_home: Path,
     assert "`bench.Suite.track_grey_items_per_second`" in text
     assert "re-run 1/1 of 1 inconclusive benchmark(s): bench.Suite.track_grey_items_per_second" in done.stderr
     assert text in done.stdout  # the script prints the comment too
+    # The two commits' rounds alternate, as asv continuous measures (plain asv run would not).
+    assert "(round 1/1)" in done.stdout + done.stderr
 
 
 def test_pr_script_usage_error_exits_2(tmp_path: Path) -> None:
