@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from veracity.tracking.noise import NoiseBand, NoiseFile
-from veracity.tracking.results import BenchmarkInfo, BenchmarkResult
+from veracity.tracking.results import BenchmarkInfo, BenchmarkResult, benchmark_info
 from veracity.tracking.stats import mann_whitney_p, median
 
 
@@ -217,7 +217,7 @@ def compare_results(
     for env_name, key in sorted(set(groups_b) | set(groups_a)):
         rb, ra = groups_b.get((env_name, key), []), groups_a.get((env_name, key), [])
         sample = (rb or ra)[0]
-        info = benchmarks.get(sample.benchmark) or BenchmarkInfo.guess(sample.benchmark)
+        info = benchmark_info(benchmarks, sample.benchmark)
         band_entry = noise.band(machine, key) if noise else None
         versions = {r.version for r in rb + ra if r.version}
         if not rb or not ra or len(versions) > 1:

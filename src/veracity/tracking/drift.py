@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from veracity.tracking.detect import Comparison, Policy, Verdict, compare_results
 from veracity.tracking.direction import YARDSTICK_MARK, is_yardstick
 from veracity.tracking.noise import NoiseFile
-from veracity.tracking.results import BenchmarkInfo, BenchmarkResult
+from veracity.tracking.results import BenchmarkInfo, BenchmarkResult, benchmark_info
 
 _TIME_UNITS = frozenset({"seconds", "ms", "µs", "us", "ns"})
 
@@ -63,12 +63,8 @@ class MachineDrift:
         }
 
 
-def info_for(name: str, benchmarks: dict[str, BenchmarkInfo]) -> BenchmarkInfo:
-    return benchmarks.get(name) or BenchmarkInfo.guess(name)
-
-
 def is_yardstick_result(result: BenchmarkResult, benchmarks: dict[str, BenchmarkInfo]) -> bool:
-    return is_yardstick(info_for(result.benchmark, benchmarks).unit)
+    return is_yardstick(benchmark_info(benchmarks, result.benchmark).unit)
 
 
 def measures_speed(unit: str) -> bool:

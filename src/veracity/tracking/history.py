@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from veracity.tracking.detect import Observation, Policy, Verdict, judge
-from veracity.tracking.drift import MachineDrift, drift_behind, is_yardstick_result, machine_drift
+from veracity.tracking.direction import is_yardstick
+from veracity.tracking.drift import MachineDrift, drift_behind, machine_drift
 from veracity.tracking.gitrepo import first_parent_history
 from veracity.tracking.noise import NoiseFile
 from veracity.tracking.results import BenchmarkResult, ResultsStore
@@ -111,9 +112,9 @@ def open_regressions(
     for (env_name, key), points in sorted(_series(store, machine, commits).items()):
         if points[-1][0] != latest or len(points) < 2:
             continue
-        if is_yardstick_result(points[-1][1][0], store.benchmarks()):
-            continue
         info = store.info(points[-1][1][0].benchmark)
+        if is_yardstick(info.unit):
+            continue
         version = points[-1][1][0].version
         points = [(c, rs) for c, rs in points if all(r.version == version for r in rs)]
         if len(points) < 2:

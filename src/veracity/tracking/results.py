@@ -46,6 +46,11 @@ class BenchmarkInfo:
         return cls(name=name, kind=kind, unit=unit, higher_is_better=False)
 
 
+def benchmark_info(benchmarks: dict[str, BenchmarkInfo], name: str) -> BenchmarkInfo:
+    """The declared benchmark, or a guess from its name when it has left the suite."""
+    return benchmarks.get(name) or BenchmarkInfo.guess(name)
+
+
 def result_key(name: str, params: tuple[str, ...]) -> str:
     """asv's display name of one parameter combination: `name(p1, p2)`, or `name` when unparameterized."""
     return f"{name}({', '.join(params)})" if params else name
@@ -233,8 +238,7 @@ class ResultsStore:
         return self._benchmarks
 
     def info(self, name: str) -> BenchmarkInfo:
-        """The declared benchmark, or a guess from its name when it has left the suite."""
-        return self.benchmarks().get(name) or BenchmarkInfo.guess(name)
+        return benchmark_info(self.benchmarks(), name)
 
     def machines(self) -> list[str]:
         if not self.results_dir.is_dir():
