@@ -22,9 +22,10 @@ sys.path.insert(0, ".")
 import numpy as np
 
 from benchmarks import common
+from veracity.cpuinfo import cpu_flags, cpu_model
 from veracity.data import load_claims, load_corpus, load_nli_pairs
-from veracity.pipeline.backend import BackendInfo
-from veracity.pipeline.cpu_features import cpu_flags, cpu_model, reported_flags
+from veracity.pipeline.backends.forward import BackendInfo
+from veracity.pipeline.backends.precision import reported_flags
 from veracity.pipeline.embedding import Embedder
 from veracity.pipeline.nli import NliModel
 

@@ -34,9 +34,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from veracity.fingerprint import current
 from veracity.tracking.asvconf import AsvConfig
 from veracity.tracking.detect import Verdict
+from veracity.tracking.machine import current
 from veracity.tracking.noise import NoiseFile
 from veracity.tracking.results import ResultsStore
 from veracity.tracking.workflow import compare_commits

@@ -71,7 +71,8 @@ def run_class(cls: type, params: tuple = (), samples: int = 30) -> dict:
 def machine() -> dict:
     import torch
 
-    from veracity.pipeline.cpu_features import cpu_flags, cpu_model, reported_flags
+    from veracity.cpuinfo import cpu_flags, cpu_model
+    from veracity.pipeline.backends.precision import reported_flags
 
     info = {
         "python": platform.python_version(),

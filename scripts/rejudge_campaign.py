@@ -16,8 +16,8 @@ import json
 import subprocess
 from pathlib import Path
 
-from veracity.fingerprint import current
 from veracity.tracking.detect import Policy, Verdict, compare_results
+from veracity.tracking.machine import current
 from veracity.tracking.noise import NoiseFile
 from veracity.tracking.results import ResultsStore
 

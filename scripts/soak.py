@@ -28,8 +28,8 @@ from tqdm import tqdm
 
 from veracity.config import Settings
 from veracity.data import load_claims
-from veracity.fingerprint import current
 from veracity.pipeline.session import open_pipeline
+from veracity.tracking.machine import current
 
 TARGET_MB_PER_MIN = 10.0
 MB = 1024 * 1024

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from veracity.benchrun import bench_environment, recent_commits
+from veracity.bench.run import bench_environment, recent_commits
 from veracity.errors import ConfigError, VeracityError
-from veracity.fingerprint import current
+from veracity.tracking.machine import current
 
 
 def _repo_with_commits(root: Path, count: int) -> list[str]:

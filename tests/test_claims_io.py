@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from veracity.claims_io import read_claims_file
+from veracity.cli.claims_file import read_claims_file
 from veracity.errors import InputError
 
 

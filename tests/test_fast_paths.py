@@ -9,25 +9,25 @@ import numpy as np
 import pytest
 
 from veracity.config import Settings
+from veracity.cpuinfo import cpu_flags, parse_flags
 from veracity.data import load_claims, load_corpus, load_nli_pairs
 from veracity.errors import ConfigError, ModelNotFoundError
-from veracity.models import shipped_minilm_path
-from veracity.pipeline import backend, onnx_quantize
-from veracity.pipeline.backend import BackendInfo, OnnxSource, prepare_backend, read_decision
-from veracity.pipeline.cpu_features import (
+from veracity.pipeline.backends import forward as backend
+from veracity.pipeline.backends import quantize as onnx_quantize
+from veracity.pipeline.backends.cache import MODEL_FILE, build_once, is_complete, read_metadata, update_metadata
+from veracity.pipeline.backends.export import embedding_graph, export_embedding
+from veracity.pipeline.backends.forward import BackendInfo, OnnxSource, prepare_backend, read_decision
+from veracity.pipeline.backends.precision import (
     FP32,
     INT8,
     INT8_REDUCED,
-    cpu_flags,
     fast_precision,
     int8_precision,
-    parse_flags,
 )
+from veracity.pipeline.backends.quality import GateRecord, embedding_gate, judge_identity, nli_gate
 from veracity.pipeline.embedding import Embedder
+from veracity.pipeline.models import shipped_minilm_path
 from veracity.pipeline.nli import NliModel
-from veracity.pipeline.onnx_cache import MODEL_FILE, build_once, is_complete, read_metadata, update_metadata
-from veracity.pipeline.onnx_export import embedding_graph, export_embedding
-from veracity.pipeline.onnx_quality import GateRecord, embedding_gate, judge_identity, nli_gate
 
 pytestmark = pytest.mark.models
 

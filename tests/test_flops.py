@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from veracity.flops import EncoderShape
+from veracity.pipeline.flops import EncoderShape
 
 MINILM = EncoderShape(layers=6, hidden=384, intermediate=1536)
 

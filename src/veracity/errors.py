@@ -29,3 +29,15 @@ class DataDirError(VeracityError):
 
 class ConfigError(VeracityError):
     """A configuration value is invalid."""
+
+
+class ResultsError(VeracityError):
+    """An asv config, results, machine or benchmarks file is missing, truncated or of another version."""
+
+
+class TrackingFileError(VeracityError):
+    """A committed tracking file (noise bands, triage, targets) is malformed."""
+
+
+class AsvRunError(VeracityError):
+    """An asv command that the tracker started failed."""

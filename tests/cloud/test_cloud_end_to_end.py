@@ -11,7 +11,7 @@ from cloud_helpers import fake_nvidia_smi
 from toy_suite import ToyRepo
 
 from veracity.cli import main
-from veracity.fingerprint import current
+from veracity.tracking.machine import current
 
 pytestmark = pytest.mark.asv
 

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from cloud_helpers import SMI_BANNER, SMI_H100, fake_nvidia_smi
 
-from veracity.fingerprint import (
+from veracity.tracking.machine import (
     Fingerprint,
     asv_machine_record,
     current,

@@ -15,7 +15,7 @@ from veracity.cli import main
 from veracity.cloud import modal_app
 from veracity.cloud.gitbundle import create_bundle
 from veracity.cloud.shard import ShardRequest, asv_version, run_shard
-from veracity.fingerprint import current
+from veracity.tracking.machine import current
 from veracity.tracking.results import ResultsStore
 
 LOCAL_VOLUME_WARNING = "ignore:.*will not have access to the mounted Volume:UserWarning"

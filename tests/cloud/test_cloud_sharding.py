@@ -9,7 +9,7 @@ import pytest
 from asv_samples import COMMIT, make_results_dir
 from cloud_helpers import git_repo
 
-from veracity.cloud.sharding import Shard, machines_with_gpu, measured_commits, pending, resolve_range, split
+from veracity.cloud.planning import Shard, machines_with_gpu, measured_commits, pending, resolve_range, split
 from veracity.errors import InputError
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psutil
 
-from veracity.cloud.local_backend import stop_shards
+from veracity.cloud.local_shards import stop_shards
 
 # A "shard" that ignores SIGINT and starts, in a session of its own (as run_process_group starts
 # asv), a child that ignores it too; it writes the child's pid, then waits.

@@ -30,9 +30,9 @@ from reliability_helpers import (
 from toy_suite import ToyRepo
 
 from veracity.cli import main
+from veracity.cli.journal import Journal
 from veracity.data import load_claims
 from veracity.errors import DataDirError
-from veracity.journal import Journal
 
 FAULTINJECT = Path(__file__).resolve().parent / "faultinject"
 
@@ -178,7 +178,7 @@ def test_database_stopped_mid_verify_keeps_finished_verdicts_and_the_rerun_resum
 
 def _damaged_models(root: Path) -> dict[str, Path]:
     """Real folders, each broken in one way: empty, a file, bad config, truncated weights, unreadable."""
-    from veracity.models import shipped_minilm_path
+    from veracity.pipeline.models import shipped_minilm_path
 
     shipped = shipped_minilm_path()
 

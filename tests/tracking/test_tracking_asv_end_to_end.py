@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from toy_suite import MACHINE, ToyRepo
 
-from veracity.fingerprint import current
 from veracity.tracking.cli import main
+from veracity.tracking.machine import current
 
 pytestmark = pytest.mark.asv
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from veracity.errors import ResultsError, TrackingFileError
 from veracity.tracking.asvconf import AsvConfig
-from veracity.tracking.errors import ResultsError, TrackingFileError
 from veracity.tracking.noise import NoiseBand, NoiseFile
 from veracity.tracking.targets import SEED_TARGETS, load_targets
 from veracity.tracking.triage import load_triage

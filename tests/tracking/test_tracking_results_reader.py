@@ -11,7 +11,7 @@ from asv_samples import COMMIT, make_results_dir, result_file_data
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from veracity.tracking.errors import ResultsError
+from veracity.errors import ResultsError
 from veracity.tracking.results import ResultsStore, parse_result_file
 
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from veracity.cloud.shard import MANIFEST, asv_version
+from veracity.errors import ResultsError
 from veracity.fsutil import atomic_write_text
-from veracity.tracking.errors import ResultsError
 from veracity.tracking.results import (
     BENCHMARKS_API_VERSION,
     MACHINE_API_VERSION,

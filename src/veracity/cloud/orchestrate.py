@@ -9,17 +9,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from veracity.benchrun import register_machine, shared_database
+from veracity.bench.run import register_machine, shared_database
 from veracity.cloud.gitbundle import create_bundle
 from veracity.cloud.merge import MergeReport, merge_shards
+from veracity.cloud.planning import machines_with_gpu, measured_commits, pending, resolve_range, split
 from veracity.cloud.shard import ShardOutput, ShardRequest
-from veracity.cloud.sharding import machines_with_gpu, measured_commits, pending, resolve_range, split
 from veracity.config import Settings, default_cache_dir
 from veracity.errors import ConfigError, InputError
-from veracity.fingerprint import Fingerprint, current, gpu_matches, record_machine
 from veracity.tracking.asvconf import AsvConfig
 from veracity.tracking.asvrun import check_bench_patterns
 from veracity.tracking.gitrepo import rev_parse
+from veracity.tracking.machine import Fingerprint, current, gpu_matches, record_machine
 
 BACKENDS = ("modal", "local")
 EXIT_OK, EXIT_LOST_RESULTS = 0, 1
@@ -133,7 +133,7 @@ def _register_here(config: AsvConfig, fingerprint: Fingerprint, gpu: str | None)
 def _run_here(
     config: AsvConfig, bundle: Path, requests: Sequence[ShardRequest], staging: Path, fingerprint: Fingerprint
 ) -> list[Path]:
-    from veracity.cloud.local_backend import run_local_shards
+    from veracity.cloud.local_shards import run_local_shards
 
     # One database server for all shards, as `make bench` does; benchmark processes cannot stop one.
     with shared_database(Settings.from_env()) as db_env:

@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import FrameType
 
-from veracity.benchrun import bench_environment, register_machine
+from veracity.bench.run import bench_environment, register_machine
 from veracity.cloud.gitbundle import checkout, checkout_commit, has_commit
 from veracity.errors import VeracityError
-from veracity.fingerprint import current, record_machine
 from veracity.fsutil import atomic_write_text
 from veracity.tracking.asvconf import AsvConfig
 from veracity.tracking.asvrun import run_benchmarks
+from veracity.tracking.machine import current, record_machine
 
 MANIFEST = "shard.json"
 OUTPUT_FORMAT = 1

@@ -11,11 +11,11 @@ from typing import Any
 import numpy as np
 
 from veracity.config import DEFAULT_EMBEDDING_MODEL, check_backend, default_cache_dir
-from veracity.flops import EncoderShape
-from veracity.models import device_or_error, hub_offline, load_error, resolve_model
-from veracity.pipeline.backend import TORCH, BackendInfo, Forward, OnnxSource, prepare_backend
-from veracity.progress import progress_bar
-from veracity.textcheck import check_texts
+from veracity.pipeline.backends.forward import TORCH, BackendInfo, Forward, OnnxSource, prepare_backend
+from veracity.pipeline.flops import EncoderShape
+from veracity.pipeline.models import device_or_error, hub_offline, load_error, resolve_model
+from veracity.pipeline.progress import progress_bar
+from veracity.pipeline.textcheck import check_texts
 
 
 @dataclass(frozen=True)
@@ -66,9 +66,9 @@ class Embedder:
         self.backend_info: BackendInfo = TORCH
         self._forward: Forward = self.torch_forward
         if backend != "torch":
-            from veracity.pipeline.onnx_export import export_embedding
-            from veracity.pipeline.onnx_quality import calibrate_embedder, judge_embedder
-            from veracity.pipeline.onnx_session import OnnxForward
+            from veracity.pipeline.backends.export import export_embedding
+            from veracity.pipeline.backends.quality import calibrate_embedder, judge_embedder
+            from veracity.pipeline.backends.runtime import OnnxForward
 
             export = partial(export_embedding, self._model)
             judge, calibrate = partial(judge_embedder, self), partial(calibrate_embedder, self)

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from veracity.data import VERDICTS, Claim
+from veracity.pipeline.progress import progress_bar
 from veracity.pipeline.verify import Verdict, Verifier
-from veracity.progress import progress_bar
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,12 @@ import numpy as np
 from veracity.config import check_backend, default_cache_dir
 from veracity.data import NLI_LABELS
 from veracity.errors import ModelNotFoundError
-from veracity.flops import EncoderShape
-from veracity.models import device_or_error, hub_offline, load_error, resolve_model
-from veracity.pipeline.backend import TORCH, BackendInfo, Forward, OnnxSource, prepare_backend
+from veracity.pipeline.backends.forward import TORCH, BackendInfo, Forward, OnnxSource, prepare_backend
 from veracity.pipeline.batching import CPU_BATCH_OVERHEAD_TOKENS, fixed_batches, length_sorted_batches
-from veracity.progress import progress_bar
-from veracity.textcheck import check_texts
+from veracity.pipeline.flops import EncoderShape
+from veracity.pipeline.models import device_or_error, hub_offline, load_error, resolve_model
+from veracity.pipeline.progress import progress_bar
+from veracity.pipeline.textcheck import check_texts
 
 MAX_PAIR_TOKENS = 256
 
@@ -95,9 +95,9 @@ class NliModel:
         self.backend_info: BackendInfo = TORCH
         self._forward: Forward = self.torch_forward
         if backend != "torch":
-            from veracity.pipeline.onnx_export import export_classifier
-            from veracity.pipeline.onnx_quality import calibrate_nli, judge_nli
-            from veracity.pipeline.onnx_session import OnnxForward
+            from veracity.pipeline.backends.export import export_classifier
+            from veracity.pipeline.backends.quality import calibrate_nli, judge_nli
+            from veracity.pipeline.backends.runtime import OnnxForward
 
             export = partial(export_classifier, self._model, self.tokenizer)
             source = OnnxSource("nli", path, export, partial(judge_nli, self), partial(calibrate_nli, self))

@@ -25,8 +25,8 @@ import numpy as np
 
 from veracity.data import NLI_LABELS, NliPair, dataset_version, file_sha256, load_nli_pairs
 from veracity.fsutil import atomic_write_text, ensure_writable_dir
-from veracity.models import hub_offline, shipped_minilm_path
-from veracity.progress import progress_bar
+from veracity.pipeline.models import hub_offline, shipped_minilm_path
+from veracity.pipeline.progress import progress_bar
 
 METADATA_FILE = "veracity_nli.json"
 

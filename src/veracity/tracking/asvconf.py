@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from veracity.tracking.errors import ResultsError
+from veracity.errors import ResultsError
 
 # `//` comments outside strings, as asv allows in asv.conf.json.
 _COMMENT_OR_STRING = re.compile(r'"(?:\\.|[^"\\])*"|//[^\n]*')

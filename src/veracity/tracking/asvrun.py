@@ -12,9 +12,8 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from veracity.errors import ConfigError, VeracityError
+from veracity.errors import AsvRunError, ConfigError, VeracityError
 from veracity.tracking.asvconf import AsvConfig
-from veracity.tracking.errors import AsvRunError
 from veracity.tracking.gitrepo import rev_parse
 from veracity.tracking.resultsguard import guard_results
 

@@ -12,13 +12,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from veracity.cli.handler import run_handler
 from veracity.errors import VeracityError
 from veracity.fsutil import atomic_write_text
 from veracity.tracking.asvconf import AsvConfig
 from veracity.tracking.detect import Comparison, Policy, Verdict
 from veracity.tracking.noise import NoiseFile
 from veracity.tracking.triage import Triage, load_triage
-from veracity.usererrors import run_handler
 
 EXIT_OK, EXIT_WORSE, EXIT_USAGE = 0, 1, 2
 
@@ -141,8 +141,8 @@ def _machine_to_run(args: argparse.Namespace, config: AsvConfig) -> str:
     """
     if args.machine:
         return args.machine
-    from veracity.benchrun import register_machine
-    from veracity.fingerprint import current
+    from veracity.bench.run import register_machine
+    from veracity.tracking.machine import current
 
     return register_machine(config.path, current(), quiet=True)
 
@@ -223,8 +223,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_continuous(args: argparse.Namespace) -> int:
+    from veracity.errors import AsvRunError
     from veracity.tracking.asvrun import run_benchmarks
-    from veracity.tracking.errors import AsvRunError
     from veracity.tracking.gitrepo import rev_parse
 
     if args.rerun < 0:

@@ -40,7 +40,7 @@ def make_twin_commit(repo: Path, commit: str) -> str:
     """
     import os
 
-    from veracity.tracking.errors import ResultsError
+    from veracity.errors import ResultsError
 
     identity = {
         "GIT_AUTHOR_NAME": "veracity calibrate",

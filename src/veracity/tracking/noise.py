@@ -22,8 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from veracity.errors import TrackingFileError
 from veracity.fsutil import atomic_write_text
-from veracity.tracking.errors import TrackingFileError
 from veracity.tracking.stats import log_std, relative_spread
 
 NOISE_FILE_VERSION = 1

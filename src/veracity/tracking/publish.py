@@ -15,10 +15,10 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from veracity.errors import AsvRunError
 from veracity.fsutil import signals_deferred
 from veracity.tracking.asvconf import AsvConfig
 from veracity.tracking.asvrun import failure_detail, run_process_group
-from veracity.tracking.errors import AsvRunError
 
 
 def _staging(html_dir: Path) -> Path:

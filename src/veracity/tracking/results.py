@@ -13,8 +13,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from veracity.errors import ResultsError
 from veracity.tracking.direction import parse_unit
-from veracity.tracking.errors import ResultsError
 
 RESULTS_API_VERSION = 2
 BENCHMARKS_API_VERSION = 2

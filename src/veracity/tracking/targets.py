@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from veracity.tracking.errors import TrackingFileError
+from veracity.errors import TrackingFileError
 from veracity.tracking.results import BenchmarkResult
 
 # Met, but closer to the limit than this, is a warning.

@@ -18,7 +18,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from veracity.tracking.errors import TrackingFileError
+from veracity.errors import TrackingFileError
 
 
 @dataclass(frozen=True)

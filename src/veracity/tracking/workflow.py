@@ -9,11 +9,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from veracity.errors import ResultsError
 from veracity.tracking.asvconf import AsvConfig
 from veracity.tracking.asvrun import bench_regex, can_run, run_benchmarks, selected_by
 from veracity.tracking.detect import Comparison, Policy, Verdict, compare_results
 from veracity.tracking.drift import MachineDrift, machine_drift, without_yardsticks
-from veracity.tracking.errors import ResultsError
 from veracity.tracking.gitrepo import make_twin_commit, rev_parse
 from veracity.tracking.noise import NoiseBand, NoiseFile, estimate_band, estimate_paired_band
 from veracity.tracking.results import BenchmarkResult, ResultsStore

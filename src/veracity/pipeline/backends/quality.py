@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from veracity.pipeline.backend import Forward
+    from veracity.pipeline.backends.forward import Forward
     from veracity.pipeline.embedding import Embedder
     from veracity.pipeline.nli import NliModel
 
@@ -39,8 +39,8 @@ JUDGING_MODULES = {
 """Per kind, the module that tokenizes and batches its inputs; the shared ones are added by `judge_identity`."""
 SHARED_JUDGING_MODULES = (
     "veracity.pipeline.batching",
-    "veracity.pipeline.onnx_quality",
-    "veracity.pipeline.onnx_session",
+    "veracity.pipeline.backends.quality",
+    "veracity.pipeline.backends.runtime",
 )
 
 
@@ -110,7 +110,7 @@ def nli_gate(reference: list[str], candidate: list[str], gold: list[str]) -> Gat
 def judge_embedder(embedder: Embedder, model_file: Path) -> GateRecord:
     """Gate an ONNX embedding model against `embedder`'s torch forward pass on the shipped corpus."""
     from veracity.data import load_corpus
-    from veracity.pipeline.onnx_session import OnnxForward
+    from veracity.pipeline.backends.runtime import OnnxForward
 
     texts = [passage.text for passage in load_corpus()[:GATE_PASSAGES]]
     reference = embedder.encode(texts, forward=embedder.torch_forward).vectors
@@ -120,7 +120,7 @@ def judge_embedder(embedder: Embedder, model_file: Path) -> GateRecord:
 def judge_nli(nli: NliModel, model_file: Path) -> GateRecord:
     """Gate an ONNX NLI model against `nli`'s torch forward pass on the held-out labelled pairs."""
     from veracity.data import load_nli_pairs
-    from veracity.pipeline.onnx_session import OnnxForward
+    from veracity.pipeline.backends.runtime import OnnxForward
 
     held_out = load_nli_pairs("test")
     pairs = [(p.premise, p.hypothesis) for p in held_out]

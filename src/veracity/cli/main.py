@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from veracity.cli.handler import run_handler
 from veracity.cloud.cli import register as register_cloud_commands
 from veracity.config import Settings
 from veracity.errors import VeracityError
 from veracity.tracking.cli import register as register_tracking_commands
-from veracity.usererrors import run_handler
 
 EXIT_USAGE = 2
 
@@ -65,7 +65,7 @@ def _add_pipeline_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from veracity.claims_io import ClaimInput, read_claims_file
+    from veracity.cli.claims_file import ClaimInput, read_claims_file
 
     if (args.claim is None) == (args.file is None):
         raise VeracityError("give one claim as an argument or --file claims.jsonl, not both or neither")
@@ -78,8 +78,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.output:
         return _verify_to_file(claims, settings, Path(args.output))
+    from veracity.pipeline.progress import progress_bar
     from veracity.pipeline.session import open_pipeline
-    from veracity.progress import progress_bar
 
     printed = 0
     try:
@@ -102,10 +102,10 @@ def _verify_to_file(claims: list, settings: Settings, output: Path) -> int:
     """Verdicts to `output`, resumable: finished ones survive a lost database, a full disk or an interrupt."""
     from dataclasses import asdict
 
+    from veracity.cli.journal import Journal, run_key
     from veracity.fsutil import ensure_writable_dir
-    from veracity.journal import Journal, run_key
+    from veracity.pipeline.progress import progress_bar
     from veracity.pipeline.session import open_pipeline
-    from veracity.progress import progress_bar
 
     ensure_writable_dir(output.parent, "output")  # before the models load, not after every claim is done
 
@@ -209,7 +209,7 @@ def _cmd_db(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from veracity.benchrun import BenchOptions, run_bench
+    from veracity.bench.run import BenchOptions, run_bench
 
     options = BenchOptions(
         commits=args.commits,

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from veracity.pipeline.onnx_session import session_threads
+from veracity.pipeline.backends.runtime import session_threads
 
 OUTLIER_RATIO = 60.0
 """An input whose peak exceeds this multiple of its RMS keeps its product in fp32 (mixed variant)."""

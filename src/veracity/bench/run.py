@@ -20,9 +20,9 @@ from pathlib import Path
 
 from veracity.config import Settings
 from veracity.errors import ConfigError, VeracityError
-from veracity.fingerprint import Fingerprint, current
 from veracity.tracking.asvconf import AsvConfig
 from veracity.tracking.asvrun import check_bench_patterns, failure_detail, run_process_group
+from veracity.tracking.machine import Fingerprint, current
 from veracity.tracking.resultsguard import guard_results
 
 # asv run exits 2 when benchmarks failed (their failures are results); 1 means asv itself failed.
@@ -89,7 +89,7 @@ def run_asv(
 
 def failed_benchmarks(results_dir: Path, machine: str, commits: Sequence[str]) -> dict[str, list[str]]:
     """Commit -> benchmarks (with parameters) that failed there, from the result files asv kept."""
-    from veracity.tracking.errors import ResultsError
+    from veracity.errors import ResultsError
     from veracity.tracking.results import ResultsStore
 
     store = ResultsStore(results_dir)

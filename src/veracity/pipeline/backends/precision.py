@@ -1,4 +1,4 @@
-"""What this CPU can do fast, read from /proc/cpuinfo, and which ONNX precision that calls for.
+"""What this CPU can do fast (its flags, from veracity.cpuinfo), and which ONNX precision that calls for.
 
 Measured on the two CPU kinds these machines have (1 thread, MiniLM): on an AVX-512 VNNI machine
 ONNX Runtime int8 ran 3.2x fp32; on an AVX2-only machine bf16 autocast was 7x *slower* than fp32.
@@ -9,11 +9,7 @@ and ONNX fp32 elsewhere. The choice is a pure function of the flag set so tests 
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
-from pathlib import Path
-
-CPUINFO = Path("/proc/cpuinfo")
 
 # x86 flags (as Linux spells them) with 8-bit integer dot products: AVX-512 VNNI, AVX-VNNI, AMX.
 VNNI_FLAGS = frozenset({"avx512_vnni", "avx_vnni", "amx_int8"})
@@ -33,39 +29,6 @@ class PrecisionChoice:
 
     precision: str
     reason: str
-
-
-def parse_flags(cpuinfo: str) -> frozenset[str]:
-    """The feature flags of the first processor in a /proc/cpuinfo text (`flags` on x86, `Features` on ARM)."""
-    for line in cpuinfo.splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() in ("flags", "Features"):
-            return frozenset(value.split())
-    return frozenset()
-
-
-@functools.cache
-def cpu_flags() -> frozenset[str]:
-    """This machine's CPU flags; empty where /proc/cpuinfo cannot be read (then only fp32 is chosen)."""
-    try:
-        return parse_flags(CPUINFO.read_text())
-    except OSError:
-        return frozenset()
-
-
-@functools.cache
-def cpu_model() -> str:
-    """The CPU's model name, for reports."""
-    try:
-        for line in CPUINFO.read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name":
-                return value.strip()
-    except OSError:
-        pass
-    import platform
-
-    return platform.processor() or platform.machine() or "unknown CPU"
 
 
 def reported_flags(flags: frozenset[str]) -> list[str]:

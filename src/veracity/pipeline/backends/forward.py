@@ -1,6 +1,6 @@
 """Which forward pass a model runs (torch, ONNX fp32, ONNX int8, or `fast`) and the cached ONNX model behind it.
 
-`fast` picks the precision this CPU runs well (see cpu_features) and holds each int8 variant to
+`fast` picks the precision this CPU runs well (see backends.precision) and holds each int8 variant to
 the quality gate (see onnx_quality): all products int8 first, then the `mixed` variant with its
 outlier products in fp32 (see onnx_quantize); if both fail, ONNX fp32 runs. The decision is kept
 in `<cache>/models/onnx-<kind>-fast-<key>.json` for reports.
@@ -19,10 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from veracity import cpuinfo
 from veracity.fsutil import atomic_write_text
-from veracity.pipeline import cpu_features
-from veracity.pipeline.cpu_features import FP32, PrecisionChoice
-from veracity.pipeline.onnx_cache import (
+from veracity.pipeline.backends.cache import (
     MODEL_FILE,
     RECIPE_VERSION,
     build_once,
@@ -32,8 +31,16 @@ from veracity.pipeline.onnx_cache import (
     read_metadata,
     update_metadata,
 )
-from veracity.pipeline.onnx_quality import GateRecord, judge_identity
-from veracity.progress import progress_bar
+from veracity.pipeline.backends.precision import (
+    FP32,
+    INT8_REDUCED,
+    PrecisionChoice,
+    fast_precision,
+    int8_precision,
+    reported_flags,
+)
+from veracity.pipeline.backends.quality import GateRecord, judge_identity
+from veracity.pipeline.progress import progress_bar
 
 Forward = Callable[[Mapping[str, Any]], np.ndarray]
 """A model's forward pass: tokenizer features of one batch in, one float32 row per input out."""
@@ -88,11 +95,11 @@ def _export_step(source: OnnxSource, staging: Path) -> dict[str, Any]:
 
 
 def _int8_step(source: OnnxSource, fp32_file: Path, precision: str, staging: Path) -> dict[str, Any]:
-    from veracity.pipeline.onnx_quantize import outlier_products, quantize_int8
+    from veracity.pipeline.backends.quantize import outlier_products, quantize_int8
 
     started = time.perf_counter()
     keep = outlier_products(fp32_file, source.calibrate) if precision.endswith(MIXED) else []
-    reduce_range = precision.startswith(cpu_features.INT8_REDUCED)
+    reduce_range = precision.startswith(INT8_REDUCED)
     quantize_int8(fp32_file, staging / MODEL_FILE, reduce_range=reduce_range, keep_fp32=keep)
     meta = _metadata(source, precision, time.perf_counter() - started) | {"kept_fp32": keep}
     # Judged before the folder is renamed in: the model and its quality record appear together.
@@ -135,17 +142,17 @@ def _metadata(source: OnnxSource, precision: str, seconds: float) -> dict[str, A
         "precision": precision,
         "recipe": RECIPE_VERSION,
         "versions": package_versions(),
-        "cpu": cpu_features.cpu_model(),
-        "cpu_flags": cpu_features.reported_flags(cpu_features.cpu_flags()),
+        "cpu": cpuinfo.cpu_model(),
+        "cpu_flags": reported_flags(cpuinfo.cpu_flags()),
         "seconds": round(seconds, 2),
     }
 
 
 def _choice(backend: str, flags: frozenset[str]) -> PrecisionChoice:
     if backend == "onnx-int8":
-        return cpu_features.int8_precision(flags)
+        return int8_precision(flags)
     if backend == "fast":
-        return cpu_features.fast_precision(flags)
+        return fast_precision(flags)
     return PrecisionChoice(FP32, "ONNX Runtime fp32, as configured")
 
 
@@ -165,7 +172,7 @@ def prepare_backend(
     """
     if backend == "torch":
         return TORCH
-    flags = cpu_features.cpu_flags() if flags is None else flags
+    flags = cpuinfo.cpu_flags() if flags is None else flags
     key = cache_key(source.kind, source.model)
     fp32_file = onnx_dir(cache_dir, source.kind, FP32, key) / MODEL_FILE
     choice = _choice(backend, flags)
@@ -212,7 +219,7 @@ def _fallback(backend: str, fp32_file: Path, failed: list[BackendInfo]) -> Backe
 def _record_decision(info: BackendInfo, path: Path, flags: frozenset[str]) -> BackendInfo:
     """Save what `fast` chose beside the cached models (rewritten only when it changes)."""
     info = replace(info, decision_file=path)
-    record = info.to_json() | {"cpu": cpu_features.cpu_model(), "cpu_flags": cpu_features.reported_flags(flags)}
+    record = info.to_json() | {"cpu": cpuinfo.cpu_model(), "cpu_flags": reported_flags(flags)}
     text = json.dumps(record, indent=2) + "\n"
     try:
         unchanged = path.read_text() == text

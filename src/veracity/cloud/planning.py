@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from veracity.errors import InputError
-from veracity.fingerprint import gpu_matches
 from veracity.tracking.gitrepo import first_parent_history, rev_parse
+from veracity.tracking.machine import gpu_matches
 
 _SKIP_FILES = {"machine.json", "benchmarks.json"}
 

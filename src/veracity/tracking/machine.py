@@ -18,6 +18,7 @@ import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from veracity.cpuinfo import cpu_flags, cpu_model
 from veracity.errors import ConfigError
 from veracity.fsutil import atomic_write_text
 
@@ -99,18 +100,6 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:40] or "unknown"
 
 
-def _cpuinfo() -> tuple[str, tuple[str, ...]]:
-    model, flags = platform.processor() or platform.machine(), ()
-    path = Path("/proc/cpuinfo")
-    if path.is_file():
-        text = path.read_text(errors="replace")
-        if found := re.search(r"^model name\s*:\s*(.+)$", text, re.MULTILINE):
-            model = found.group(1).strip()
-        if found := re.search(r"^flags\s*:\s*(.+)$", text, re.MULTILINE):
-            flags = tuple(sorted(set(found.group(1).split())))
-    return model, flags
-
-
 def _ram_gb() -> int:
     try:
         return round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30)
@@ -124,11 +113,11 @@ def current(*, probe_gpu: bool = True) -> Fingerprint:
     Nothing here imports torch (9-13 s on a busy machine): its version comes from the installed
     metadata, the GPU from nvidia-smi, and CUDA from the version torch was built with.
     """
-    model, flags = _cpuinfo()
+    model, flags = cpu_model(), cpu_flags()
     gpu = detect_gpu() if probe_gpu else None
     return Fingerprint(
         cpu_model=model,
-        cpu_flags=tuple(f for f in flags if f in ISA_FLAGS),
+        cpu_flags=tuple(f for f in sorted(flags) if f in ISA_FLAGS),
         cores=os.cpu_count() or 1,
         ram_gb=_ram_gb(),
         arch=platform.machine(),

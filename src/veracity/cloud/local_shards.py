@@ -26,9 +26,9 @@ import psutil
 
 from veracity.cloud.shard import ShardRequest
 from veracity.config import default_cache_dir
-from veracity.fingerprint import Fingerprint, record_machine
 from veracity.fsutil import signals_deferred
 from veracity.tracking.asvrun import STOP_GRACE_S
+from veracity.tracking.machine import Fingerprint, record_machine
 
 LOG_TAIL_LINES = 8
 LOG_NAME = "shard.log"
