@@ -6,28 +6,18 @@ import functools
 
 import numpy as np
 
-from benchmarks.common import (
-    BENCH_BACKENDS,
-    Timed,
-    Tracked,
-    best_rate,
-    embedder,
-    latencies_ms,
-    long_texts,
-    machine_yardstick,
-    matmul_gflops,
-    once_per_run,
-    percentiles,
-    phase_peak_bytes,
-    require_cuda,
-    short_texts,
-)
-from benchmarks.memory import subprocess_load_bytes
+from benchmarks.common import Timed, Tracked, require_cuda
+from benchmarks.memory import phase_peak_bytes, subprocess_load_bytes
+from benchmarks.models import BENCH_BACKENDS, embedder, long_texts, short_texts
+from benchmarks.run_cache import once_per_run
+from benchmarks.timing import best_rate, latencies_ms, percentiles
+from benchmarks.yardsticks import machine_yardstick, matmul_gflops
 from veracity.data import load_corpus
 from veracity.tracking.direction import higher_is_better, lower_is_better
 
 THROUGHPUT_TEXTS = 256
 LATENCY_BATCHES = 20
+AGREEMENT_PASSAGES = 256
 
 
 class EncodeBatch(Timed):
@@ -87,23 +77,6 @@ class EncodeThroughput(Tracked):
         flops = self.model.flops(tokens)
         achieved = best_rate(flops, lambda: self.model.encode(self.texts)) / 1e9
         return achieved / matmul_gflops()
-
-
-def batch_latencies() -> dict[str, float]:
-    """p50/p95/p99 of encoding one batch of 32 short texts, LATENCY_BATCHES samples."""
-    model = embedder()
-    model.batch_size = 32
-    texts = list(short_texts(32))
-    return percentiles(latencies_ms(lambda: model.encode(texts), LATENCY_BATCHES))
-
-
-AGREEMENT_PASSAGES = 256
-
-
-@functools.cache
-def corpus_passages() -> list[str]:
-    """Every 10th passage of the shipped corpus (multi-sentence texts): the set quality is judged on."""
-    return [p.text for p in load_corpus()[::10]][:AGREEMENT_PASSAGES]
 
 
 class EncodeBackends(Tracked):
@@ -207,3 +180,17 @@ class EncodeCuda(Timed):
             return vectors
 
         return best_rate(len(texts), run)
+
+
+def batch_latencies() -> dict[str, float]:
+    """p50/p95/p99 of encoding one batch of 32 short texts, LATENCY_BATCHES samples."""
+    model = embedder()
+    model.batch_size = 32
+    texts = list(short_texts(32))
+    return percentiles(latencies_ms(lambda: model.encode(texts), LATENCY_BATCHES))
+
+
+@functools.cache
+def corpus_passages() -> list[str]:
+    """Every 10th passage of the shipped corpus (multi-sentence texts): the set quality is judged on."""
+    return [p.text for p in load_corpus()[::10]][:AGREEMENT_PASSAGES]

@@ -1,13 +1,16 @@
-"""Memory of a model load measured in a fresh interpreter, so imports and other phases do not count."""
+"""Memory by phase: a model load measured in a fresh interpreter (so imports and other phases do not
+count), and the peak any other phase adds in the benchmark process itself."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 
-from benchmarks.common import once_per_run
+from benchmarks.run_cache import once_per_run
 
 # Runs in a child interpreter: import the heavy libraries first, then measure only the load.
 _LOAD_SCRIPT = r"""
@@ -50,3 +53,13 @@ def subprocess_load_bytes(which: str) -> int:
         return {"bytes": int(json.loads(out.stdout.strip().splitlines()[-1])["bytes"])}
 
     return int(once_per_run(f"memory.model_load:{which}", measure)["bytes"])
+
+
+def phase_peak_bytes(fn: Callable[[], object]) -> int:
+    """Peak resident memory added while `fn` runs, above the process's RSS just before (memory-profiler)."""
+    from memory_profiler import memory_usage
+
+    gc.collect()
+    baseline = memory_usage(-1, interval=0.01, timeout=0.05, max_usage=True)
+    peak = memory_usage((fn, (), {}), interval=0.005, max_usage=True, include_children=False)
+    return int(max(0.0, peak - baseline) * 1024 * 1024)

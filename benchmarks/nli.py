@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from benchmarks.common import (
-    BENCH_BACKENDS,
-    Timed,
-    Tracked,
-    best_rate,
-    held_out_pairs,
-    latencies_ms,
-    matmul_gflops,
-    mixed_pairs,
-    nli_model,
-    once_per_run,
-    percentiles,
-    phase_peak_bytes,
-    require_cuda,
-)
-from benchmarks.memory import subprocess_load_bytes
+from benchmarks.common import Timed, Tracked, require_cuda
+from benchmarks.memory import phase_peak_bytes, subprocess_load_bytes
+from benchmarks.models import BENCH_BACKENDS, held_out_pairs, mixed_pairs, nli_model
+from benchmarks.run_cache import once_per_run
+from benchmarks.timing import best_rate, latencies_ms, percentiles
+from benchmarks.yardsticks import matmul_gflops
 from veracity.tracking.direction import higher_is_better, lower_is_better
 
 PAIRS = 64
@@ -63,15 +53,6 @@ class NliBatching(Timed):
         self.model.predict(self.pairs, sort_by_length=self.sort)
 
 
-def pair_latencies() -> dict[str, float]:
-    """p50/p95/p99 of one pair at a time over LATENCY_PAIRS mixed-length pairs."""
-    model = nli_model()
-    pairs = list(mixed_pairs(LATENCY_PAIRS, seed=1))
-    position = iter(range(10**9))
-    samples = latencies_ms(lambda: model.predict([pairs[next(position) % len(pairs)]]), LATENCY_PAIRS)
-    return percentiles(samples)
-
-
 class NliBackends(Tracked):
     """Each forward pass on its own: pairs/s on the mixed-length set (batch 16) and held-out accuracy
     beside it, so a faster path that costs accuracy shows both."""
@@ -92,12 +73,6 @@ class NliBackends(Tracked):
     @higher_is_better("ratio")
     def track_held_out_accuracy(self, backend: str) -> float:
         return held_out_accuracy(self.model)
-
-
-def held_out_accuracy(model) -> float:
-    pairs = held_out_pairs()
-    predicted = model.predict([(p.premise, p.hypothesis) for p in pairs]).labels()
-    return sum(label == p.label for label, p in zip(predicted, pairs, strict=True)) / len(pairs)
 
 
 class NliLatency(Tracked):
@@ -182,3 +157,18 @@ class NliCuda(Timed):
         self.model.predict(self.pairs)
         self.torch.cuda.synchronize()
         return int(self.torch.cuda.max_memory_allocated())
+
+
+def pair_latencies() -> dict[str, float]:
+    """p50/p95/p99 of one pair at a time over LATENCY_PAIRS mixed-length pairs."""
+    model = nli_model()
+    pairs = list(mixed_pairs(LATENCY_PAIRS, seed=1))
+    position = iter(range(10**9))
+    samples = latencies_ms(lambda: model.predict([pairs[next(position) % len(pairs)]]), LATENCY_PAIRS)
+    return percentiles(samples)
+
+
+def held_out_accuracy(model) -> float:
+    pairs = held_out_pairs()
+    predicted = model.predict([(p.premise, p.hypothesis) for p in pairs]).labels()
+    return sum(label == p.label for label, p in zip(predicted, pairs, strict=True)) / len(pairs)

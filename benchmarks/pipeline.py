@@ -5,23 +5,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
-import time
 
 import numpy as np
 
-from benchmarks.common import (
-    Timed,
-    Tracked,
-    database_dsn,
-    embedder,
-    keep_table,
-    nli_model,
-    once_per_run,
-    phase_peak_bytes,
-    require_cuda,
-    settings,
-)
-from benchmarks.memory import subprocess_load_bytes
+from benchmarks.common import Timed, Tracked, require_cuda, settings
+from benchmarks.database import database_dsn, dated_prefix, keep_table
+from benchmarks.memory import phase_peak_bytes, subprocess_load_bytes
+from benchmarks.models import embedder, nli_model
+from benchmarks.run_cache import once_per_run
 from veracity.data import load_claims
 from veracity.pipeline.evaluate import score
 from veracity.pipeline.pgvector_store import PgVectorStore
@@ -32,63 +23,6 @@ from veracity.tracking.direction import higher_is_better, lower_is_better
 
 TOP_K = 5
 STAGES = ("embed", "retrieve", "nli")
-
-
-@functools.cache
-def corpus_vectors() -> np.ndarray:
-    return cached_corpus_vectors(embedder(), settings().cache_dir)
-
-
-def open_verifier(stack: contextlib.ExitStack) -> Verifier:
-    """A Verifier over the shipped corpus in a fresh schema that `stack` drops again."""
-    run_settings = settings().with_overrides(database_url=database_dsn(), top_k=TOP_K)
-    store = stack.enter_context(open_store(run_settings, corpus_vectors()))
-    return Verifier(embedder(), nli_model(), store, corpus_units(), top_k=TOP_K)
-
-
-def kept_store() -> str:
-    """Load the corpus once per run into a kept `veracity_bench_*` schema; returns its name.
-
-    asv runs `setup` before every repeat: attaching to this table costs a connection, where
-    loading it and building its HNSW index would cost seconds each time.
-    """
-    vectors = corpus_vectors()
-    store = PgVectorStore(
-        database_dsn(), vectors.shape[1], IndexSpec("hnsw"), schema_prefix=f"veracity_bench_{int(time.time())}"
-    )
-    store.load(np.arange(len(vectors)), vectors)
-    keep_table(store)
-    return store.schema
-
-
-def attached_verifier(schema: str, device: str = "cpu") -> Verifier:
-    store = PgVectorStore(database_dsn(), embedder().dim, IndexSpec("hnsw"), attach=schema)
-    return Verifier(embedder(device), nli_model(device), store, corpus_units(), top_k=TOP_K)
-
-
-def run_claim_set(verifier: Verifier | None = None) -> dict[str, float]:
-    """Every shipped claim through the pipeline: accuracy, latency percentiles and stage shares."""
-    claims = load_claims()
-    with contextlib.ExitStack() as stack:
-        verifier = verifier or open_verifier(stack)
-        verdicts = list(verifier.verify_many(c.claim for c in claims))
-    report = score(claims, verdicts)
-    stage_seconds = {s: sum(st.seconds for v in verdicts for st in v.stages if st.stage == s) for s in STAGES}
-    total = sum(stage_seconds.values())
-    return {
-        "accuracy": report.accuracy,
-        "evidence_recall": report.evidence_recall,
-        "p50_ms": report.p50_ms,
-        "p95_ms": report.p95_ms,
-        "set_seconds": total,
-        **{f"share_{s}": stage_seconds[s] / total for s in STAGES},
-    }
-
-
-def claim_set_row() -> dict:
-    """The kept store's schema and the shipped claim set's figures, measured once per run."""
-    schema = once_per_run("pipeline.kept_store", lambda: {"schema": kept_store()})["schema"]
-    return once_per_run("pipeline.claim_set", lambda: {"schema": schema, **run_claim_set(attached_verifier(schema))})
 
 
 class VerifyClaims(Timed):
@@ -141,22 +75,6 @@ class VerifyClaims(Timed):
         return self.row["share_nli"]
 
 
-def phase_bytes() -> dict[str, int]:
-    """Memory each phase of a run adds on its own.
-
-    The models are loaded in a fresh interpreter (the benchmark process inherits them, loaded,
-    from asv's forkserver, so measuring the load here would read ~0); the rest in this process.
-    """
-    phases = {"load_embedder": subprocess_load_bytes("embedding"), "load_nli": subprocess_load_bytes("nli")}
-    phases["corpus_vectors"] = phase_peak_bytes(corpus_vectors)
-    with contextlib.ExitStack() as stack:
-        holder: list[Verifier] = []
-        phases["load_store"] = phase_peak_bytes(lambda: holder.append(open_verifier(stack)))
-        claims = [c.claim for c in load_claims()[:40]]
-        phases["verify_40_claims"] = phase_peak_bytes(lambda: list(holder[0].verify_many(claims)))
-    return phases
-
-
 class PipelineMemory(Tracked):
     """Peak RSS of a whole run, and the memory each phase adds on its own."""
 
@@ -200,3 +118,74 @@ class VerifyClaimsCuda(Timed):
         self.verifier.verify(next(self.claims))
         self.torch.cuda.synchronize()
         return int(self.torch.cuda.max_memory_allocated())
+
+
+@functools.cache
+def corpus_vectors() -> np.ndarray:
+    return cached_corpus_vectors(embedder(), settings().cache_dir)
+
+
+def open_verifier(stack: contextlib.ExitStack) -> Verifier:
+    """A Verifier over the shipped corpus in a fresh schema that `stack` drops again."""
+    run_settings = settings().with_overrides(database_url=database_dsn(), top_k=TOP_K)
+    store = stack.enter_context(open_store(run_settings, corpus_vectors()))
+    return Verifier(embedder(), nli_model(), store, corpus_units(), top_k=TOP_K)
+
+
+def kept_store() -> str:
+    """Load the corpus once per run into a kept benchmark schema (`dated_prefix`); returns its name.
+
+    asv runs `setup` before every repeat: attaching to this table costs a connection, where
+    loading it and building its HNSW index would cost seconds each time.
+    """
+    vectors = corpus_vectors()
+    store = PgVectorStore(database_dsn(), vectors.shape[1], IndexSpec("hnsw"), schema_prefix=dated_prefix())
+    store.load(np.arange(len(vectors)), vectors)
+    keep_table(store)
+    return store.schema
+
+
+def attached_verifier(schema: str, device: str = "cpu") -> Verifier:
+    store = PgVectorStore(database_dsn(), embedder().dim, IndexSpec("hnsw"), attach=schema)
+    return Verifier(embedder(device), nli_model(device), store, corpus_units(), top_k=TOP_K)
+
+
+def run_claim_set(verifier: Verifier | None = None) -> dict[str, float]:
+    """Every shipped claim through the pipeline: accuracy, latency percentiles and stage shares."""
+    claims = load_claims()
+    with contextlib.ExitStack() as stack:
+        verifier = verifier or open_verifier(stack)
+        verdicts = list(verifier.verify_many(c.claim for c in claims))
+    report = score(claims, verdicts)
+    stage_seconds = {s: sum(st.seconds for v in verdicts for st in v.stages if st.stage == s) for s in STAGES}
+    total = sum(stage_seconds.values())
+    return {
+        "accuracy": report.accuracy,
+        "evidence_recall": report.evidence_recall,
+        "p50_ms": report.p50_ms,
+        "p95_ms": report.p95_ms,
+        "set_seconds": total,
+        **{f"share_{s}": stage_seconds[s] / total for s in STAGES},
+    }
+
+
+def claim_set_row() -> dict:
+    """The kept store's schema and the shipped claim set's figures, measured once per run."""
+    schema = once_per_run("pipeline.kept_store", lambda: {"schema": kept_store()})["schema"]
+    return once_per_run("pipeline.claim_set", lambda: {"schema": schema, **run_claim_set(attached_verifier(schema))})
+
+
+def phase_bytes() -> dict[str, int]:
+    """Memory each phase of a run adds on its own.
+
+    The models are loaded in a fresh interpreter (the benchmark process inherits them, loaded,
+    from asv's forkserver, so measuring the load here would read ~0); the rest in this process.
+    """
+    phases = {"load_embedder": subprocess_load_bytes("embedding"), "load_nli": subprocess_load_bytes("nli")}
+    phases["corpus_vectors"] = phase_peak_bytes(corpus_vectors)
+    with contextlib.ExitStack() as stack:
+        holder: list[Verifier] = []
+        phases["load_store"] = phase_peak_bytes(lambda: holder.append(open_verifier(stack)))
+        claims = [c.claim for c in load_claims()[:40]]
+        phases["verify_40_claims"] = phase_peak_bytes(lambda: list(holder[0].verify_many(claims)))
+    return phases

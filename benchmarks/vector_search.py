@@ -1,38 +1,33 @@
 """Vector search on the embedded PostgreSQL: exact, IVFFlat and HNSW over 1k-50k clustered vectors.
 
 Each parameter set's table is loaded and indexed once per run (kept in the database under a
-`veracity_bench_*` schema and shared by parameter sets that differ only in search settings); its
-latency percentiles and recall are measured there once per run and handed to cheap `track_*`
-methods; `time_query` is timed by asv itself in every process, against the same table.
+benchmark schema, `benchmarks.database`, and shared by parameter sets that differ only in search
+settings); its latency percentiles and recall are measured there once per run and handed to cheap
+`track_*` methods; `time_query` is timed by asv itself in every process, against the same table.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import itertools
 import os
 import time
 
 import numpy as np
-import psutil
-import psycopg
-from psycopg import sql
 
-from benchmarks.common import (
-    Tracked,
-    code_identity,
+from benchmarks.common import Tracked
+from benchmarks.database import (
     database_dsn,
-    invocation_owner,
+    drop_finished_schemas,
     keep_table,
-    machine_yardstick,
-    once_per_invocation,
-    once_per_run,
-    percentiles,
-    random_read_mrate,
+    schema_exists,
+    schema_prefix,
+    settle_table,
 )
+from benchmarks.run_cache import code_identity, once_per_invocation, once_per_run
+from benchmarks.timing import percentiles
+from benchmarks.yardsticks import machine_yardstick, random_read_mrate
 from veracity.data.synthetic import ClusteredSpec, exact_neighbours
-from veracity.db.server import connect
 from veracity.pipeline.pgvector_store import PgVectorStore
 from veracity.pipeline.store import ExactNumpyStore, IndexSpec, recall_at_k
 from veracity.tracking.direction import higher_is_better, lower_is_better
@@ -46,206 +41,6 @@ IVF_LISTS = [10, 25, 50, 100]
 IVF_PROBES = [1, 5, 10, 25]
 HNSW_M = [8, 16]
 HNSW_EF_SEARCH = [10, 40, 100]
-SCHEMA_PREFIX = "veracity_bench"
-STALE_AFTER_S = 6 * 3600
-
-
-@functools.cache
-def queries(n: int) -> np.ndarray:
-    """The query set for a size (drawn around the corpus's cluster centres; no corpus needed)."""
-    return ClusteredSpec(n=n, dim=DIM, seed=0).queries(QUERIES, seed=1)
-
-
-@functools.cache
-def dataset(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Corpus, queries and exact top-k ground truth for a size: seeded, the same on every machine."""
-    corpus = ClusteredSpec(n=n, dim=DIM, seed=0).corpus()
-    return corpus, queries(n), exact_neighbours(corpus, queries(n), K)
-
-
-KEEP_CODE_IDENTITIES = 2
-
-
-def schema_prefix() -> str:
-    """`veracity_bench_<unix time>_<pid of the asv run>_<code identity>`: whose table, built by what code."""
-    return f"{SCHEMA_PREFIX}_{int(time.time())}_{invocation_owner().pid}_{code_identity()}"
-
-
-def _schema_fields(name: str) -> tuple[int, str, str] | None:
-    """(unix time, owner pid or "", code identity or "") of a benchmark schema name; None if not one.
-
-    Names before owners were recorded are `veracity_bench_<time>_<hex>`, before identities
-    `veracity_bench_<time>_<pid>_<hex>`.
-    """
-    fields = name.split("_")
-    if len(fields) < 4 or not fields[2].isdigit():
-        return None
-    owner = fields[3] if len(fields) >= 5 else ""
-    identity = fields[4] if len(fields) >= 6 else ""
-    return int(fields[2]), owner, identity
-
-
-def finished_run_schema(name: str, owner_pid: int | None = None) -> bool:
-    """Whether a benchmark schema belongs to an `asv run` that is over: its owner process is gone, or
-    it is older than STALE_AFTER_S (also how schemas named before owners were recorded go)."""
-    fields = _schema_fields(name)
-    if fields is None:
-        return False
-    stamp, owner, _ = fields
-    if time.time() - stamp > STALE_AFTER_S:
-        return True
-    ours = invocation_owner().pid if owner_pid is None else owner_pid
-    return owner.isdigit() and int(owner) != ours and not psutil.pid_exists(int(owner))
-
-
-def evicted_schemas(names: list[str], owner_pid: int, identity: str, keep: int = KEEP_CODE_IDENTITIES) -> list[str]:
-    """This run's schemas built by code other than the `keep` most recently built identities (this one
-    counted): a run over many commits keeps a bounded set of tables, while an A/A twin or the next
-    round of the same commits still finds its table."""
-    ours = []
-    for name in names:
-        fields = _schema_fields(name)
-        if fields is not None and fields[1] == str(owner_pid) and fields[2]:
-            ours.append((fields[0], fields[2], name))
-    recent = [identity]
-    for _, other, _ in sorted(ours, reverse=True):
-        if other not in recent:
-            recent.append(other)
-    kept = set(recent[:keep])
-    return [name for _, other, name in ours if other not in kept]
-
-
-def drop_finished_schemas(dsn: str) -> None:
-    """Drop the tables of `asv run`s that are over, and this run's tables of evicted code identities.
-
-    asv `_exit`s its benchmark processes, so none drops its own table; earlier runs' tables would
-    otherwise stay for hours and crowd the buffer cache of the commits measured after them.
-    """
-    with connect(dsn) as conn:
-        rows = conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (SCHEMA_PREFIX + "_%",))
-        names = [name for (name,) in rows.fetchall()]
-        owner = invocation_owner().pid
-        doomed = {name for name in names if finished_run_schema(name, owner)}
-        doomed |= set(evicted_schemas(names, owner, code_identity()))
-        for name in sorted(doomed):
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
-
-
-def schema_exists(dsn: str, schema: str) -> bool:
-    with connect(dsn) as conn:
-        return conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone() is not None
-
-
-def settle_table(dsn: str, schema: str) -> None:
-    """Leave the server no work on a new table that could land inside another benchmark's timing.
-
-    Without this, autovacuum vacuums and analyses a freshly loaded table up to a minute later, and
-    the checkpointer writes its pages out when it gets to them: both while the next parameter set,
-    or the next commit of the same run, is being timed on the 2 CPUs. So: VACUUM (FREEZE, ANALYZE)
-    now, autovacuum off for the table, and a CHECKPOINT (best effort: it needs the superuser or
-    `pg_checkpoint`, which a user's own server may not grant).
-    """
-    with connect(dsn) as conn:
-        rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)).fetchall()
-        for (table,) in rows:
-            name = sql.Identifier(schema, table)
-            conn.execute(sql.SQL("VACUUM (FREEZE, ANALYZE) {}").format(name))
-            conn.execute(sql.SQL("ALTER TABLE {} SET (autovacuum_enabled = off)").format(name))
-        with contextlib.suppress(psycopg.Error):
-            conn.execute("CHECKPOINT")
-
-
-def build_table(dsn: str, n: int, spec: IndexSpec) -> tuple[str, float, int]:
-    """Load a size and build `spec`'s index in a kept schema: (schema, build seconds, index bytes)."""
-    corpus, _, _ = dataset(n)
-    store = PgVectorStore(dsn, DIM, spec, schema_prefix=schema_prefix())
-    store.load(np.arange(n), corpus)
-    result = store.schema, store.timing.index_s, store.index_size_bytes()
-    keep_table(store)
-    settle_table(dsn, result[0])
-    return result
-
-
-def share_cpu_with_backend(store: PgVectorStore) -> None:
-    """Run this process and its PostgreSQL backend on one CPU, the lowest this process may use.
-
-    A query is a ping-pong between the two processes; on one CPU the hand-over is the same context
-    switch every time instead of depending on where the scheduler put each. Measured: it did NOT
-    remove the run-to-run variance of a 1 ms query here (calibrated A/A band of HnswSearch 10k was
-    24% across runs / 45% paired with it, 24-47% without): that comes from elsewhere (see the
-    issue 5 note). Best effort: without permission to set the backend's affinity (another user's
-    server) only this process is pinned.
-    """
-    cpu = min(os.sched_getaffinity(0))
-    os.sched_setaffinity(0, {cpu})
-    try:
-        backend = store._conn.execute("SELECT pg_backend_pid()").fetchone()[0]
-        os.sched_setaffinity(int(backend), {cpu})
-    except (OSError, AttributeError):
-        pass
-
-
-def measure(dsn: str, schema: str, n: int, spec: IndexSpec) -> dict[str, float]:
-    """Latency percentiles (ms, one query per round trip) and recall@1/@10 against exact search.
-
-    One pass: each query is timed and its answer kept for recall, after a few warm-up queries.
-    """
-    _, query_rows, truth = dataset(n)
-    store = PgVectorStore(dsn, DIM, spec, attach=schema)
-    share_cpu_with_backend(store)
-    found = np.full((len(query_rows), K), -1, dtype=np.int64)
-    samples = np.empty(len(query_rows))
-    try:
-        for query in query_rows[:WARMUP_QUERIES]:
-            store.search(query, K)
-        for row, query in enumerate(query_rows):
-            start = time.perf_counter()
-            hits = store.search(query, K)
-            samples[row] = (time.perf_counter() - start) * 1000.0
-            found[row, : len(hits)] = [hit.id for hit in hits]
-    finally:
-        store.close()
-    return {
-        **percentiles(samples),
-        "recall@1": recall_at_k(found, truth, 1),
-        "recall@10": recall_at_k(found, truth, K),
-    }
-
-
-def grid_table(kind: str, params: tuple, build_key: tuple, spec: IndexSpec) -> dict:
-    """The loaded and indexed table of one parameter set: its schema, build seconds and index size.
-
-    Built once per `asv run` invocation and code identity: every round of a commit, and every
-    commit with byte-identical `veracity` code (an A/A twin), searches the same table, so the
-    randomness of an index build (pgvector's HNSW levels, IVFFlat's k-means sample) and its cost
-    are not paid again per round; its build seconds and size are those of that one build.
-    Parameter sets that share a build key share a table and differ only in search settings
-    (probes, ef_search). Only the parameter sets a run selects are built (`asv run --bench` can
-    select single parameter sets, which is how `veracity bench --quick` shrinks the grid).
-    """
-    n = params[0]
-
-    def build() -> dict:
-        dsn = database_dsn()
-        drop_finished_schemas(dsn)
-        schema, build_s, index_bytes = build_table(dsn, n, spec)
-        return {"schema": schema, "build_s": build_s, "index_bytes": index_bytes}
-
-    return once_per_invocation(
-        f"vector_search.table:{code_identity()}:{kind}:{build_key}",
-        build,
-        valid=lambda value: schema_exists(database_dsn(), value["schema"]),
-    )
-
-
-def grid_row(kind: str, params: tuple, build_key: tuple, spec: IndexSpec) -> dict:
-    """The table of one parameter set with its latency percentiles and recall, measured once per run."""
-
-    def row() -> dict:
-        table = grid_table(kind, params, build_key, spec)
-        return {**measure(database_dsn(), table["schema"], params[0], spec), **table}
-
-    return once_per_run(f"vector_search.row:{kind}:{params}", row)
 
 
 class _SearchGrid:
@@ -412,3 +207,112 @@ class NumpyExactSearch:
 
     def time_query(self, n: int) -> None:
         self.store.search(self.queries[next(self.position)], K)
+
+
+# --- the grid's data sets, tables and measured rows ----------------------------------------------
+
+
+@functools.cache
+def queries(n: int) -> np.ndarray:
+    """The query set for a size (drawn around the corpus's cluster centres; no corpus needed)."""
+    return ClusteredSpec(n=n, dim=DIM, seed=0).queries(QUERIES, seed=1)
+
+
+@functools.cache
+def dataset(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Corpus, queries and exact top-k ground truth for a size: seeded, the same on every machine."""
+    corpus = ClusteredSpec(n=n, dim=DIM, seed=0).corpus()
+    return corpus, queries(n), exact_neighbours(corpus, queries(n), K)
+
+
+def build_table(dsn: str, n: int, spec: IndexSpec) -> tuple[str, float, int]:
+    """Load a size and build `spec`'s index in a kept schema: (schema, build seconds, index bytes)."""
+    corpus, _, _ = dataset(n)
+    store = PgVectorStore(dsn, DIM, spec, schema_prefix=schema_prefix())
+    store.load(np.arange(n), corpus)
+    result = store.schema, store.timing.index_s, store.index_size_bytes()
+    keep_table(store)
+    settle_table(dsn, result[0])
+    return result
+
+
+def share_cpu_with_backend(store: PgVectorStore) -> None:
+    """Run this process and its PostgreSQL backend on one CPU, the lowest this process may use.
+
+    A query is a ping-pong between the two processes; on one CPU the hand-over is the same context
+    switch every time instead of depending on where the scheduler put each. Measured: it did NOT
+    remove the run-to-run variance of a 1 ms query here (calibrated A/A band of HnswSearch 10k was
+    24% across runs / 45% paired with it, 24-47% without): that comes from elsewhere (see the
+    issue 5 note). Best effort: without permission to set the backend's affinity (another user's
+    server) only this process is pinned.
+    """
+    cpu = min(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpu})
+    try:
+        backend = store._conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        os.sched_setaffinity(int(backend), {cpu})
+    except (OSError, AttributeError):
+        pass
+
+
+def measure(dsn: str, schema: str, n: int, spec: IndexSpec) -> dict[str, float]:
+    """Latency percentiles (ms, one query per round trip) and recall@1/@10 against exact search.
+
+    One pass: each query is timed and its answer kept for recall, after a few warm-up queries.
+    """
+    _, query_rows, truth = dataset(n)
+    store = PgVectorStore(dsn, DIM, spec, attach=schema)
+    share_cpu_with_backend(store)
+    found = np.full((len(query_rows), K), -1, dtype=np.int64)
+    samples = np.empty(len(query_rows))
+    try:
+        for query in query_rows[:WARMUP_QUERIES]:
+            store.search(query, K)
+        for row, query in enumerate(query_rows):
+            start = time.perf_counter()
+            hits = store.search(query, K)
+            samples[row] = (time.perf_counter() - start) * 1000.0
+            found[row, : len(hits)] = [hit.id for hit in hits]
+    finally:
+        store.close()
+    return {
+        **percentiles(samples),
+        "recall@1": recall_at_k(found, truth, 1),
+        "recall@10": recall_at_k(found, truth, K),
+    }
+
+
+def grid_table(kind: str, params: tuple, build_key: tuple, spec: IndexSpec) -> dict:
+    """The loaded and indexed table of one parameter set: its schema, build seconds and index size.
+
+    Built once per `asv run` invocation and code identity: every round of a commit, and every
+    commit with byte-identical `veracity` code (an A/A twin), searches the same table, so the
+    randomness of an index build (pgvector's HNSW levels, IVFFlat's k-means sample) and its cost
+    are not paid again per round; its build seconds and size are those of that one build.
+    Parameter sets that share a build key share a table and differ only in search settings
+    (probes, ef_search). Only the parameter sets a run selects are built (`asv run --bench` can
+    select single parameter sets, which is how `veracity bench --quick` shrinks the grid).
+    """
+    n = params[0]
+
+    def build() -> dict:
+        dsn = database_dsn()
+        drop_finished_schemas(dsn)
+        schema, build_s, index_bytes = build_table(dsn, n, spec)
+        return {"schema": schema, "build_s": build_s, "index_bytes": index_bytes}
+
+    return once_per_invocation(
+        f"vector_search.table:{code_identity()}:{kind}:{build_key}",
+        build,
+        valid=lambda value: schema_exists(database_dsn(), value["schema"]),
+    )
+
+
+def grid_row(kind: str, params: tuple, build_key: tuple, spec: IndexSpec) -> dict:
+    """The table of one parameter set with its latency percentiles and recall, measured once per run."""
+
+    def row() -> dict:
+        table = grid_table(kind, params, build_key, spec)
+        return {**measure(database_dsn(), table["schema"], params[0], spec), **table}
+
+    return once_per_run(f"vector_search.row:{kind}:{params}", row)

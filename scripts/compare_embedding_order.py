@@ -16,13 +16,13 @@ sys.path.insert(0, ".")
 
 import torch
 
-from benchmarks import common
+from benchmarks import models, yardsticks
 
 
 def main() -> None:
-    model = common.embedder()
-    texts = list(common.short_texts(256))
-    matmul = common.matmul_gflops()
+    model = models.embedder()
+    texts = list(models.short_texts(256))
+    matmul = yardsticks.matmul_gflops()
     flops = model.flops(model.encode(texts).token_counts)
 
     def char_sorted() -> None:

@@ -21,7 +21,7 @@ sys.path.insert(0, ".")
 
 import numpy as np
 
-from benchmarks import common
+from benchmarks import common, models, yardsticks
 from veracity.cpuinfo import cpu_flags, cpu_model
 from veracity.data import load_claims, load_corpus, load_nli_pairs
 from veracity.pipeline.backends.forward import BackendInfo
@@ -65,7 +65,7 @@ def compare_embedding(name: str, texts: list[str], models: dict[str, Embedder], 
 
 
 def compare_nli(models: dict[str, NliModel], matmul: float, pairs_n: int, repeats: int) -> None:
-    pairs = list(common.mixed_pairs(pairs_n))
+    pairs = list(models.mixed_pairs(pairs_n))
     held_out = load_nli_pairs("test")
     held_pairs = [(p.premise, p.hypothesis) for p in held_out]
     gold = [p.label for p in held_out]
@@ -96,12 +96,12 @@ def main() -> None:
     cache_dir = common.settings().cache_dir
     versions = ", ".join(f"{p} {metadata.version(p)}" for p in ("torch", "onnxruntime", "transformers"))
     print(f"CPU: {cpu_model()}; flags {' '.join(reported_flags(cpu_flags())) or 'none of interest'}; {versions}")
-    matmul = common.matmul_gflops()
+    matmul = yardsticks.matmul_gflops()
     print(f"1-thread fp32 matmul (torch, 1024x1024): {matmul:.1f} GFLOP/s; best of {args.repeats}, alternating")
 
     embedders = {key: Embedder(batch_size=32, backend=key, cache_dir=cache_dir) for key in BACKENDS}
     print(f"fast embedding -> {describe(embedders['fast'].backend_info)}")
-    nli_path = str(common.nli_model().path)
+    nli_path = str(models.nli_model().path)
     nli_models = {key: NliModel(nli_path, backend=key, cache_dir=cache_dir) for key in BACKENDS}
     print(f"fast NLI -> {describe(nli_models['fast'].backend_info)}")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import veracity.tracking.direction as direction
-from benchmarks import common
+from benchmarks import yardsticks
 from benchmarks.embedding import EncodeThroughput
 from benchmarks.vector_search import MemoryYardstick
 from veracity.tracking.direction import is_yardstick, parse_unit
@@ -19,10 +19,10 @@ def test_both_yardsticks_are_marked_higher_is_better() -> None:
 
 def test_the_shim_marks_the_same_unit_on_commits_without_yardsticks(monkeypatch: pytest.MonkeyPatch) -> None:
     """asv runs this suite against older commits, whose veracity has no `machine_yardstick`."""
-    declared = common.machine_yardstick("GFLOP/s")(lambda: 1.0).unit
+    declared = yardsticks.machine_yardstick("GFLOP/s")(lambda: 1.0).unit
     monkeypatch.delattr(direction, "machine_yardstick")
-    assert common.machine_yardstick("GFLOP/s")(lambda: 1.0).unit == declared
+    assert yardsticks.machine_yardstick("GFLOP/s")(lambda: 1.0).unit == declared
 
 
 def test_the_random_read_rate_is_a_positive_rate() -> None:
-    assert common.random_read_mrate() > 0
+    assert yardsticks.random_read_mrate() > 0

@@ -1,0 +1,71 @@
+"""The machine yardsticks: this machine's 1-thread matmul rate and random-read rate, and their unit mark.
+
+They measure the machine, not the code: when one moves between two commits, the machine moved.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from benchmarks.common import pin_threads
+from benchmarks.timing import best_rate
+
+
+def machine_yardstick(unit: str) -> Callable[[Callable], Callable]:
+    """`veracity.tracking.direction.machine_yardstick`, or the same unit mark by hand on commits
+    before yardsticks existed (bb9dcf7): without this shim every benchmark of a module that declares
+    a yardstick failed to import against those commits."""
+    try:
+        from veracity.tracking.direction import machine_yardstick as declared
+    except ImportError:
+
+        def declared(unit: str) -> Callable[[Callable], Callable]:
+            def mark(benchmark: Callable) -> Callable:
+                benchmark.unit = unit + " [machine yardstick] (higher is better)"  # type: ignore[attr-defined]
+                return benchmark
+
+            return mark
+
+    return declared(unit)
+
+
+MATMUL_SIZE = 1024
+
+
+@functools.cache
+def matmul_gflops() -> float:
+    """This machine's 1-thread fp32 matmul rate (torch, 1024 x 1024): the yardstick for efficiency."""
+    pin_threads()
+    a = torch.randn(MATMUL_SIZE, MATMUL_SIZE, generator=torch.Generator().manual_seed(0))
+    b = torch.randn(MATMUL_SIZE, MATMUL_SIZE, generator=torch.Generator().manual_seed(1))
+    flops = 2 * MATMUL_SIZE**3 * 8
+    return best_rate(flops, lambda: [a @ b for _ in range(8)], repeats=5) / 1e9
+
+
+# The memory yardstick's table: past the 32 MB last-level cache of the development VM's Zen 4, so
+# its reads go to DRAM, as an HNSW walk over the 10K-50K tables does. Fixed, not sized to the host.
+GATHER_TABLE_ELEMENTS = 16 * 2**20  # 64 MB of float32
+GATHER_READS = 2**22
+
+
+@functools.cache
+def _gather_inputs() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    table = rng.random(GATHER_TABLE_ELEMENTS, dtype=np.float32)
+    return table, rng.integers(0, GATHER_TABLE_ELEMENTS, GATHER_READS)
+
+
+def random_read_mrate() -> float:
+    """This machine's rate of random 4-byte reads from a 64 MB table (numpy gather, one thread), in
+    millions per second: the yardstick for memory-bound work.
+
+    On the development VM, timed in the same blocks as an HNSW query round trip, its rate followed
+    the query's latency across blocks (correlation 0.88), which the matmul rate does not.
+    """
+    table, index = _gather_inputs()
+    out = np.empty(GATHER_READS, dtype=np.float32)
+    return best_rate(GATHER_READS, lambda: np.take(table, index, out=out), repeats=5) / 1e6
