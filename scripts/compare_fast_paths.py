@@ -21,7 +21,8 @@ sys.path.insert(0, ".")
 
 import numpy as np
 
-from benchmarks import common, models, yardsticks
+from benchmarks import common, yardsticks
+from benchmarks import models as suite_models
 from veracity.cpuinfo import cpu_flags, cpu_model
 from veracity.data import load_claims, load_corpus, load_nli_pairs
 from veracity.pipeline.backends.forward import BackendInfo
@@ -65,7 +66,7 @@ def compare_embedding(name: str, texts: list[str], models: dict[str, Embedder], 
 
 
 def compare_nli(models: dict[str, NliModel], matmul: float, pairs_n: int, repeats: int) -> None:
-    pairs = list(models.mixed_pairs(pairs_n))
+    pairs = list(suite_models.mixed_pairs(pairs_n))
     held_out = load_nli_pairs("test")
     held_pairs = [(p.premise, p.hypothesis) for p in held_out]
     gold = [p.label for p in held_out]
@@ -101,7 +102,7 @@ def main() -> None:
 
     embedders = {key: Embedder(batch_size=32, backend=key, cache_dir=cache_dir) for key in BACKENDS}
     print(f"fast embedding -> {describe(embedders['fast'].backend_info)}")
-    nli_path = str(models.nli_model().path)
+    nli_path = str(suite_models.nli_model().path)
     nli_models = {key: NliModel(nli_path, backend=key, cache_dir=cache_dir) for key in BACKENDS}
     print(f"fast NLI -> {describe(nli_models['fast'].backend_info)}")
 
