@@ -33,7 +33,7 @@ if [[ -n "${BENCH:-}" ]]; then
 fi
 
 status=0
-"$python" -m veracity.tracking.cli "${args[@]}" || status=$?
+"$python" -m veracity.cli "${args[@]}" || status=$?
 if [[ -f "$comment" ]]; then
     cat "$comment"
 fi

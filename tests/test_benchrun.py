@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from veracity.bench.run import bench_environment, recent_commits
+from veracity.bench.run import recent_commits
 from veracity.errors import ConfigError, VeracityError
+from veracity.tracking.asvrun import bench_environment
 from veracity.tracking.machine import current
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from veracity.cli.claims_file import read_claims_file
 from veracity.errors import InputError
+from veracity.pipeline.claims_file import read_claims_file
 
 
 def _write(tmp_path: Path, content: bytes) -> Path:

@@ -13,7 +13,7 @@ from veracity.cpuinfo import cpu_flags, parse_flags
 from veracity.data import load_claims, load_corpus, load_nli_pairs
 from veracity.errors import ConfigError, ModelNotFoundError
 from veracity.pipeline.backends import forward as backend
-from veracity.pipeline.backends import quantize as onnx_quantize
+from veracity.pipeline.backends import quantize
 from veracity.pipeline.backends.cache import MODEL_FILE, build_once, is_complete, read_metadata, update_metadata
 from veracity.pipeline.backends.export import embedding_graph, export_embedding
 from veracity.pipeline.backends.forward import BackendInfo, OnnxSource, prepare_backend, read_decision
@@ -236,7 +236,7 @@ def test_interrupted_quantization_keeps_fp32_and_leaves_no_int8(
         dest.write_bytes(source.read_bytes()[:1000])
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(onnx_quantize, "quantize_int8", interrupted)
+    monkeypatch.setattr(quantize, "quantize_int8", interrupted)
     source = _source(embedder, judge=lambda path: GateRecord(True, "any", {}))
     with pytest.raises(KeyboardInterrupt):
         prepare_backend(source, "onnx-int8", tmp_path)

@@ -30,9 +30,9 @@ from reliability_helpers import (
 from toy_suite import ToyRepo
 
 from veracity.cli import main
-from veracity.cli.journal import Journal
 from veracity.data import load_claims
 from veracity.errors import DataDirError
+from veracity.pipeline.journal import Journal
 
 FAULTINJECT = Path(__file__).resolve().parent / "faultinject"
 

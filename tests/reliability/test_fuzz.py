@@ -21,9 +21,9 @@ from asv_samples import BENCHMARKS, result_file_data
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from veracity.cli.journal import Journal
 from veracity.errors import DataDirError, VeracityError
 from veracity.fsutil import atomic_write_text
+from veracity.pipeline.journal import Journal
 from veracity.tracking.asvconf import AsvConfig
 from veracity.tracking.detect import Comparison, Observation, Policy, Verdict, compare_results, judge
 from veracity.tracking.history import Regression, open_regressions

@@ -157,15 +157,15 @@ def test_sigterm_runs_cleanup_like_ctrl_c() -> None:
     """SIGTERM becomes KeyboardInterrupt: `finally` blocks run (servers stopped, partial files kept), exit 130."""
     script = (
         "import sys, time\n"
-        "from veracity import cli\n"
+        "from veracity.cli import data, main\n"
         "def hang(args):\n"
         "    try:\n"
         "        print('ready', flush=True)\n"
         "        time.sleep(60)\n"
         "    finally:\n"
         "        print('cleaned up', flush=True)\n"
-        "cli._cmd_data_check = hang\n"
-        "sys.exit(cli.main(['data', 'check']))\n"
+        "data.run = hang\n"
+        "sys.exit(main(['data', 'check']))\n"
     )
     process = subprocess.Popen(
         [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ

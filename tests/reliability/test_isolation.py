@@ -100,9 +100,9 @@ def test_a_benchmark_run_leaves_no_schema_behind(hostile_site) -> None:
 
 
 def test_the_bench_run_drops_kept_benchmark_schemas_at_the_end(dsn: str, tmp_path: Path) -> None:
-    from veracity.bench.run import _drop_bench_schemas
+    from veracity.bench.database import drop_bench_schemas
 
     owner = _loaded_store(dsn, "exact")
     owner.detach()  # as vector_search.build_table keeps its tables for the benchmark processes
-    _drop_bench_schemas(dsn)
+    drop_bench_schemas(dsn)
     assert owner.schema not in user_schemas(dsn)

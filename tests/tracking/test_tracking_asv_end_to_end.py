@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from toy_suite import MACHINE, ToyRepo
 
-from veracity.tracking.cli import main
+from veracity.cli.main import main
 from veracity.tracking.machine import current
 
 pytestmark = pytest.mark.asv

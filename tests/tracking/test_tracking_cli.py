@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from asv_samples import COMMIT, make_results_dir, result_file_data
 
-from veracity.tracking.cli import build_parser, main, register
+from veracity.cli.main import build_parser, main, register
 
 
 def _project(tmp_path: Path, env_type: str = "virtualenv") -> Path:

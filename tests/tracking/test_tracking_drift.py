@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from asv_samples import BENCHMARKS, COMMIT, make_results_dir, result_file_data
 
-from veracity.tracking.cli import main
+from veracity.cli.main import main
 from veracity.tracking.detect import Verdict
 from veracity.tracking.direction import machine_yardstick, parse_unit
 from veracity.tracking.drift import MachineDrift, drift_behind, machine_drift, measures_speed

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from veracity.bench.run import register_machine, shared_database
+from veracity.bench.database import shared_database
 from veracity.cloud.gitbundle import create_bundle
 from veracity.cloud.merge import MergeReport, merge_shards
 from veracity.cloud.planning import machines_with_gpu, measured_commits, pending, resolve_range, split
@@ -17,7 +17,7 @@ from veracity.cloud.shard import ShardOutput, ShardRequest
 from veracity.config import Settings, default_cache_dir
 from veracity.errors import ConfigError, InputError
 from veracity.tracking.asvconf import AsvConfig
-from veracity.tracking.asvrun import check_bench_patterns
+from veracity.tracking.asvrun import check_bench_patterns, register_machine
 from veracity.tracking.gitrepo import rev_parse
 from veracity.tracking.machine import Fingerprint, current, gpu_matches, record_machine
 
@@ -125,7 +125,7 @@ def _register_here(config: AsvConfig, fingerprint: Fingerprint, gpu: str | None)
     if gpu and not gpu_matches(gpu, fingerprint.gpu_model, fingerprint.gpus):
         have = fingerprint.gpu_model or "no NVIDIA GPU"
         raise ConfigError(f"--gpu {gpu} asks for hardware this machine lacks ({have}); use --backend modal")
-    machine = register_machine(config.path, fingerprint)
+    machine = register_machine(config, fingerprint)
     record_machine(fingerprint)
     return machine
 

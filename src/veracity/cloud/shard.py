@@ -9,25 +9,22 @@ good results.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib.metadata
 import json
-import os
 import shutil
 import signal
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import FrameType
 
-from veracity.bench.run import bench_environment, register_machine
 from veracity.cloud.gitbundle import checkout, checkout_commit, has_commit
 from veracity.errors import VeracityError
 from veracity.fsutil import atomic_write_text
 from veracity.tracking.asvconf import AsvConfig
-from veracity.tracking.asvrun import run_benchmarks
+from veracity.tracking.asvrun import RunOptions, register_machine, run_benchmarks
 from veracity.tracking.machine import current, record_machine
 
 MANIFEST = "shard.json"
@@ -121,21 +118,6 @@ def asv_version() -> str:
         return ""
 
 
-@contextlib.contextmanager
-def _environ(env: Mapping[str, str]) -> Iterator[None]:
-    """Set variables for the asv processes of this shard, and restore them after (`.local()` runs in-process)."""
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def _collect(results_dir: Path, machine: str) -> dict[str, str]:
     files: dict[str, str] = {}
     candidates = [results_dir / "benchmarks.json", *sorted((results_dir / machine).glob("*.json"))]
@@ -153,7 +135,7 @@ def run_shard(bundle: Path, workdir: Path, request: ShardRequest, env: Mapping[s
     fingerprint = current()
     machine = request.machine
     if machine is None:  # a container registers itself: its hardware is only known here
-        machine = register_machine(config.path, fingerprint)
+        machine = register_machine(config, fingerprint)
         record_machine(fingerprint)
     # The clone is ours: results start empty, so everything collected below was measured now.
     if config.results_dir.is_relative_to(clone):
@@ -165,18 +147,17 @@ def run_shard(bundle: Path, workdir: Path, request: ShardRequest, env: Mapping[s
             commits.append(commit)
         else:
             errors.append(f"commit {commit[:8]} is not in the bundle (not reachable from HEAD, a branch or a tag)")
-    extra = ["--quick"] if request.quick else []
-    with _environ({**bench_environment(config.path), **(env or {})}):
-        for group in _runs(config, commits):
-            names = ", ".join(c[:8] for c in group)
-            try:
-                if config.uses_existing_env:  # asv measures the working tree: put the commit there
-                    checkout_commit(clone, group[0])
-                run_benchmarks(config, group, bench=request.bench, machine=machine, extra=extra, quiet=True)
-            except VeracityError as exc:
-                errors.append(f"asv failed for {names}: {exc}")
-            else:
-                print(f"veracity: shard {request.index}: measured {names}", flush=True)
+    options = RunOptions(bench=request.bench, machine=machine, quick=request.quick)
+    for group in _runs(config, commits):
+        names = ", ".join(c[:8] for c in group)
+        try:
+            if config.uses_existing_env:  # asv measures the working tree: put the commit there
+                checkout_commit(clone, group[0])
+            run_benchmarks(config, group, options, env=env, quiet=True)
+        except VeracityError as exc:
+            errors.append(f"asv failed for {names}: {exc}")
+        else:
+            print(f"veracity: shard {request.index}: measured {names}", flush=True)
     return ShardOutput(
         index=request.index,
         machine=machine,

@@ -1,8 +1,14 @@
-"""Start asv commands for the tracker: benchmark chosen commits, and re-run chosen benchmarks."""
+"""The one seam through which veracity starts asv: every asv command line is spelled by `asv_argv`.
+
+`bench`, `continuous`, `compare` (its re-runs), `calibrate`, `publish` and the cloud shards all go
+through here: the environment of the benchmark processes, the machine record, `--bench` selection,
+interleaved rounds, quick mode, and a process group that an interrupt stops whole.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import re
 import signal
@@ -10,30 +16,181 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from veracity.errors import AsvRunError, ConfigError, VeracityError
 from veracity.tracking.asvconf import AsvConfig
 from veracity.tracking.gitrepo import rev_parse
-from veracity.tracking.resultsguard import guard_results
+from veracity.tracking.machine import Fingerprint
+from veracity.tracking.resultsguard import Repairs, guard_results
 
 STOP_GRACE_S = 15
 
 # asv run exits 2 when some benchmarks failed: their failures are results, not a broken run.
-_OK_CODES = (0, 2)
+ASV_RUN_OK = (0, 2)
 
 
-def asv_argv(config: AsvConfig, *args: str) -> list[str]:
-    """The command line of asv from this interpreter, pointed at `config`."""
-    return [sys.executable, "-m", "asv", "--config", str(config.path), *args]
+def asv_argv(config: AsvConfig, subcommand: str, *args: str) -> list[str]:
+    """The command line of `asv SUBCOMMAND --config CONFIG ARGS...` from this interpreter.
+
+    The only place in veracity that spells an asv command line: every caller goes through
+    `run_asv`, which goes through here.
+    """
+    if importlib.util.find_spec("asv") is None:
+        raise ConfigError("asv is not installed; run `make install` (it comes with the dev extras)")
+    return [sys.executable, "-m", "asv", subcommand, "--config", str(config.path), *args]
+
+
+def run_asv(
+    config: AsvConfig,
+    subcommand: str,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    quiet: bool = False,
+    ok: Sequence[int] = (0,),
+) -> int:
+    """Run one asv command from the config's folder, streaming its output (kept back if `quiet`).
+
+    `env` is added to this process's environment. An exit code not in `ok` raises AsvRunError with
+    what asv said (its last lines when quiet). asv runs in a process group of its own, stopped
+    whole on an interrupt (forkserver and benchmark processes included).
+    """
+    argv = asv_argv(config, subcommand, *args)
+    code, output = run_process_group(argv, cwd=config.root, env={**os.environ, **(env or {})}, capture=quiet)
+    if code not in ok:
+        shown = " ".join([subcommand, *args])
+        raise AsvRunError(f"`asv {shown}` failed with exit code {code}; {failure_detail(output, quiet)}")
+    return code
+
+
+def bench_environment(config_path: Path) -> dict[str, str]:
+    """Variables every benchmark process needs: one thread, offline models, pinned transitive dependencies."""
+    env = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    constraints = Path(config_path).resolve().parent / "constraints.txt"
+    if constraints.is_file():
+        env["PIP_CONSTRAINT"] = str(constraints)
+    return env
+
+
+def register_machine(config: AsvConfig, fingerprint: Fingerprint, *, quiet: bool = False) -> str:
+    """Answer `asv machine` without questions; the name carries the CPU, ISA level and GPU."""
+    name = fingerprint.machine_name
+    run_asv(
+        config,
+        "machine",
+        "--yes",
+        "--machine",
+        name,
+        "--cpu",
+        fingerprint.cpu_description(),
+        "--num_cpu",
+        str(fingerprint.cores),
+        "--ram",
+        f"{fingerprint.ram_gb}GB",
+        "--arch",
+        fingerprint.arch,
+        "--os",
+        fingerprint.os,
+        quiet=quiet,
+    )
+    return name
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How `asv run` measures, as every caller asks for it.
+
+    `interleave`: several commits are measured with their rounds in alternating order (A B B A ...),
+    as `asv continuous` measures. `asv run` itself does not interleave by default (asv 0.6.6): it
+    measured every round of the first commit, then every round of the next, minutes later, so the
+    drift of the machine between the two went into every paired comparison (a one-round
+    vector-search twin read 10-19% apart, the first always faster; pipeline runs read the first
+    commit 8-9% slower, whichever it was). History runs (`veracity bench`) measure commits as they
+    land and do not interleave.
+    """
+
+    bench: tuple[str, ...] = ()
+    machine: str | None = None
+    quick: bool = False
+    interleave: bool = True
+    append_samples: bool = False
+    skip_existing: bool = False
+    show_stderr: bool = False
+    launch_method: str | None = None
+
+
+def _run_args(config: AsvConfig, commits: Sequence[str], options: RunOptions) -> list[str]:
+    # Raw samples, not only asv's summary: detection runs a rank test on them.
+    args = ["--record-samples"]
+    if options.interleave and len(commits) > 1 and not config.uses_existing_env:
+        args.append("--interleave-rounds")
+    if options.append_samples:
+        args.append("--append-samples")
+    if options.skip_existing:
+        args.append("--skip-existing-commits")
+    if options.show_stderr:
+        args.append("--show-stderr")
+    if options.quick:
+        args.append("--quick")
+    if options.launch_method:
+        args += ["--launch-method", options.launch_method]
+    for pattern in options.bench:
+        args += ["--bench", pattern]
+    if options.machine:
+        args += ["--machine", options.machine]
+    return args
+
+
+def run_benchmarks(
+    config: AsvConfig,
+    commits: Sequence[str],
+    options: RunOptions = RunOptions(),
+    *,
+    env: Mapping[str, str] | None = None,
+    quiet: bool = False,
+) -> Repairs:
+    """`asv run` of `commits` (full hashes) with the benchmark environment (and `env` on top).
+
+    asv exits 0, or 2 when some benchmarks failed (their failures are results: read them from the
+    result files); anything else raises. The result files are guarded: a run that is interrupted or
+    fails leaves the earlier ones whole, and the Repairs returned say what had to be mended.
+
+    With an `existing` environment asv cannot check out commits: only the checked-out commit can
+    be benchmarked, and it is recorded under its hash with --set-commit-hash.
+    """
+    args = _run_args(config, commits, options)
+    env = {**bench_environment(config.path), **(env or {})}
+    if config.uses_existing_env:
+        head = checked_out_commit(config)
+        for commit in commits:
+            if commit != head:
+                raise AsvRunError(
+                    f"asv.conf.json uses an existing environment, which only benchmarks the checked-out "
+                    f"commit ({(head or '?')[:8]}), not {commit[:8]}; check it out or use a virtualenv environment"
+                )
+        with guard_results(config.results_dir) as repairs:
+            run_asv(config, "run", *args, "--set-commit-hash", commits[0], env=env, quiet=quiet, ok=ASV_RUN_OK)
+        return repairs
+    fd, hashfile = tempfile.mkstemp(prefix="veracity-hashes-", suffix=".txt")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write("\n".join(commits) + "\n")
+        with guard_results(config.results_dir) as repairs:
+            run_asv(config, "run", f"HASHFILE:{hashfile}", *args, env=env, quiet=quiet, ok=ASV_RUN_OK)
+        return repairs
+    finally:
+        os.unlink(hashfile)
+
+
+def publish(config: AsvConfig, html_dir: Path, *, env: Mapping[str, str] | None = None, quiet: bool = False) -> None:
+    """`asv publish` into `html_dir` (publish_site swaps it in whole)."""
+    run_asv(config, "publish", "--html-dir", str(html_dir), env=env, quiet=quiet)
 
 
 def bench_regex(key: str) -> str:
     """An asv --bench regex that selects exactly one benchmark, or one parameter combination of it."""
     return "^" + re.escape(key) + "$"
-
-
-INTERLEAVE_FLAGS = frozenset({"--interleave-rounds", "--no-interleave-rounds"})
 
 
 def selected_by(patterns: Sequence[str], key: str) -> bool:
@@ -87,69 +244,8 @@ def failure_detail(output: str, captured: bool) -> str:
     return " / ".join(output.strip().splitlines()[-3:]) if captured else "see its output above"
 
 
-def _run(argv: Sequence[str], cwd: Path, quiet: bool) -> None:
-    code, output = run_process_group(argv, cwd=cwd, capture=quiet)
-    if code not in _OK_CODES:
-        tail = output.strip().splitlines()[-5:] if quiet else []
-        detail = (": " + " / ".join(tail)) if tail else ""
-        raise AsvRunError(f"`{' '.join(argv[3:])}` failed with exit code {code}{detail}")
-
-
 def checked_out_commit(config: AsvConfig) -> str | None:
     return rev_parse(config.repo, "HEAD")
-
-
-def run_benchmarks(
-    config: AsvConfig,
-    commits: Sequence[str],
-    *,
-    bench: Sequence[str] = (),
-    machine: str | None = None,
-    append_samples: bool = False,
-    extra: Sequence[str] = (),
-    quiet: bool = False,
-) -> None:
-    """`asv run --record-samples` of `commits` (full hashes), optionally only the `bench` regexes.
-
-    Several commits are measured with their rounds interleaved in alternating order (A B B A ...),
-    as `asv continuous` measures, unless `extra` says `--no-interleave-rounds`. `asv run` itself
-    does not interleave by default (asv 0.6.6): it measured every round of the first commit, then
-    every round of the next, minutes later, so the drift of the machine between the two went into
-    every paired comparison (a one-round vector-search twin read 10-19% apart, the first always
-    faster; pipeline runs read the first commit 8-9% slower, whichever it was).
-
-    With an `existing` environment asv cannot check out commits: only the checked-out commit can
-    be benchmarked, and it is recorded under its hash with --set-commit-hash.
-    """
-    args = ["run", "--record-samples"]
-    if len(commits) > 1 and not config.uses_existing_env and not {*extra} & INTERLEAVE_FLAGS:
-        args.append("--interleave-rounds")
-    if append_samples:
-        args.append("--append-samples")
-    for regex in bench:
-        args += ["--bench", regex]
-    if machine:
-        args += ["--machine", machine]
-    args += list(extra)
-    if config.uses_existing_env:
-        head = checked_out_commit(config)
-        for commit in commits:
-            if commit != head:
-                raise AsvRunError(
-                    f"asv.conf.json uses an existing environment, which only benchmarks the checked-out "
-                    f"commit ({(head or '?')[:8]}), not {commit[:8]}; check it out or use a virtualenv environment"
-                )
-        with guard_results(config.results_dir):
-            _run(asv_argv(config, *args, "--set-commit-hash", commits[0]), config.root, quiet)
-        return
-    fd, hashfile = tempfile.mkstemp(prefix="veracity-hashes-", suffix=".txt")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write("\n".join(commits) + "\n")
-        with guard_results(config.results_dir):
-            _run(asv_argv(config, *args, f"HASHFILE:{hashfile}"), config.root, quiet)
-    finally:
-        os.unlink(hashfile)
 
 
 def can_run(config: AsvConfig, commit: str) -> bool:

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 from veracity.errors import AsvRunError
 from veracity.fsutil import signals_deferred
 from veracity.tracking.asvconf import AsvConfig
-from veracity.tracking.asvrun import failure_detail, run_process_group
+from veracity.tracking.asvrun import publish
 
 
 def _staging(html_dir: Path) -> Path:
@@ -51,9 +50,7 @@ def swap_in(staging: Path, html_dir: Path) -> None:
     shutil.rmtree(aside, ignore_errors=True)
 
 
-def publish_site(
-    config: AsvConfig, *, env: Mapping[str, str] | None = None, asv: str | None = None, quiet: bool = False
-) -> Path:
+def publish_site(config: AsvConfig, *, env: Mapping[str, str] | None = None, quiet: bool = False) -> Path:
     """Run `asv publish` for `config` into a staging folder and swap it in; return the html folder.
 
     On failure or interrupt the previous site is left exactly as it was.
@@ -62,15 +59,11 @@ def publish_site(
     html_dir.parent.mkdir(parents=True, exist_ok=True)
     recover(html_dir)
     staging = _staging(html_dir)
-    argv = [asv, "--config", str(config.path)] if asv else [sys.executable, "-m", "asv", "--config", str(config.path)]
-    argv += ["publish", "--html-dir", str(staging)]
     try:
-        code, output = run_process_group(argv, cwd=config.root, env={**os.environ, **(env or {})}, capture=quiet)
-        if code != 0:
-            raise AsvRunError(
-                f"`asv publish` failed with exit code {code} ({failure_detail(output, quiet)}); "
-                f"the previous site in {html_dir} is unchanged"
-            )
+        try:
+            publish(config, staging, env=env, quiet=quiet)
+        except AsvRunError as exc:
+            raise AsvRunError(f"{exc}; the previous site in {html_dir} is unchanged") from None
         swap_in(staging, html_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

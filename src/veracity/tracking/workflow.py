@@ -11,7 +11,7 @@ from pathlib import Path
 
 from veracity.errors import ResultsError
 from veracity.tracking.asvconf import AsvConfig
-from veracity.tracking.asvrun import bench_regex, can_run, run_benchmarks, selected_by
+from veracity.tracking.asvrun import RunOptions, bench_regex, can_run, run_benchmarks, selected_by
 from veracity.tracking.detect import Comparison, Policy, Verdict, compare_results
 from veracity.tracking.drift import MachineDrift, machine_drift, without_yardsticks
 from veracity.tracking.gitrepo import make_twin_commit, rev_parse
@@ -160,14 +160,8 @@ def compare_commits(
         done += 1
         log(f"veracity: re-run {done}/{rerun} of {len(grey)} inconclusive benchmark(s): {', '.join(grey)}")
         for commits in [runnable] if paired else [[c] for c in runnable]:
-            run_benchmarks(
-                config,
-                commits,
-                bench=[bench_regex(k) for k in grey],
-                machine=machine,
-                append_samples=True,
-                quiet=quiet_asv,
-            )
+            rerun_options = RunOptions(bench=tuple(bench_regex(k) for k in grey), machine=machine, append_samples=True)
+            run_benchmarks(config, commits, rerun_options, quiet=quiet_asv)
         store = ResultsStore(config.results_dir)
         for commit in runnable:
             pools.refresh(store, commit, set(grey))
@@ -241,7 +235,12 @@ def calibrate(
         for i in range(runs):
             beside = f" with its twin {twin[:8]}" if twin else ""
             log(f"veracity: calibration run {i + 1}/{runs} of {full[:8]}{beside}")
-            run_benchmarks(config, [full, twin] if twin else [full], bench=bench, machine=machine, quiet=quiet_asv)
+            run_benchmarks(
+                config,
+                [full, twin] if twin else [full],
+                RunOptions(bench=tuple(bench), machine=machine),
+                quiet=quiet_asv,
+            )
             store = ResultsStore(config.results_dir)
             chosen = store.pick_machine(machine)
             mine = [r for r in store.results_for(chosen, full) if r.ok]

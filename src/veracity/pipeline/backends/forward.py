@@ -1,8 +1,8 @@
 """Which forward pass a model runs (torch, ONNX fp32, ONNX int8, or `fast`) and the cached ONNX model behind it.
 
 `fast` picks the precision this CPU runs well (see backends.precision) and holds each int8 variant to
-the quality gate (see onnx_quality): all products int8 first, then the `mixed` variant with its
-outlier products in fp32 (see onnx_quantize); if both fail, ONNX fp32 runs. The decision is kept
+the quality gate (see backends.quality): all products int8 first, then the `mixed` variant with its
+outlier products in fp32 (see backends.quantize); if both fail, ONNX fp32 runs. The decision is kept
 in `<cache>/models/onnx-<kind>-fast-<key>.json` for reports.
 """
 
@@ -48,7 +48,7 @@ Forward = Callable[[Mapping[str, Any]], np.ndarray]
 log = logging.getLogger(__name__)
 
 MIXED = "-mixed"
-"""Suffix of the int8 variant that keeps outlier products in fp32 (see onnx_quantize)."""
+"""Suffix of the int8 variant that keeps outlier products in fp32 (see backends.quantize)."""
 
 
 @dataclass(frozen=True)

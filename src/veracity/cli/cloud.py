@@ -1,4 +1,4 @@
-"""`veracity cloud run`: the command line of the fan-out; `register(commands)` adds it to `veracity`."""
+"""`veracity cloud run`: measure a commit range in parallel shards (Modal GPUs or local processes)."""
 
 from __future__ import annotations
 
