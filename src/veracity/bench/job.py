@@ -1,4 +1,4 @@
-"""`make bench`, the main job: measure the last N commits with asv, publish html/, report regressions.
+"""`veracity bench` (make bench), the main job: measure the last N commits with asv, publish, report.
 
 It wraps the asv commands users already know and adds what a single `asv run` leaves to the user:
 a machine record answered non-interactively (with the hardware fingerprint in its name), the

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from veracity.bench.run import recent_commits
+from veracity.bench.job import recent_commits
 from veracity.errors import ConfigError, VeracityError
 from veracity.tracking.asvrun import bench_environment
 from veracity.tracking.machine import current
