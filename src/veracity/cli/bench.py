@@ -9,7 +9,7 @@ from veracity.cli.parsing import Commands, add_cache_dir, settings
 
 
 def run(args: argparse.Namespace) -> int:
-    from veracity.bench.run import BenchOptions, run_bench
+    from veracity.bench.job import BenchOptions, run_bench
 
     options = BenchOptions(
         commits=args.commits,
