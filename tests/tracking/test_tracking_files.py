@@ -105,6 +105,24 @@ def test_asv_conf_with_comments_and_trailing_commas(tmp_path: Path) -> None:
     assert conf.noise_file == tmp_path / "benchmarks" / "noise.json"
 
 
+def test_asv_config_from_asvs_own_config_object(tmp_path: Path, monkeypatch) -> None:
+    from asv.config import Config
+
+    monkeypatch.chdir(tmp_path)  # asv runs in the directory of its config file, paths relative to it
+    conf = Config.from_json({"project": "p", "repo": ".", "results_dir": ".asv/results"})
+    config = AsvConfig.from_asv_conf(conf)
+    root = tmp_path.resolve()
+    assert (config.root, config.repo, config.results_dir) == (root, root, root / ".asv" / "results")
+    assert config.html_dir == root / "html" and config.project == "p"
+    assert config.branches == ("",)  # asv's default branch: no branch to order commits along
+    assert config.noise_file == root / "benchmarks" / "noise.json"
+    assert config.triage_file == root / "benchmarks" / "triage.toml"
+    assert config.targets_file == root / "benchmarks" / "targets.toml"
+    conf = Config.from_json({"repo": ".", "branches": ["dev", "main"], "benchmark_dir": "suite"})
+    assert AsvConfig.from_asv_conf(conf).branches == ("dev", "main")
+    assert AsvConfig.from_asv_conf(conf).noise_file == root / "suite" / "noise.json"
+
+
 def test_missing_or_broken_asv_conf(tmp_path: Path) -> None:
     with pytest.raises(ResultsError, match="--config"):
         AsvConfig.load(tmp_path / "asv.conf.json")

@@ -50,6 +50,16 @@ def test_paired_band_survives_a_save_and_load_and_old_files_still_load(tmp_path:
     assert "paired" not in stored["j"] and stored["k"]["paired"] == 0.04
 
 
+def test_band_for_picks_the_paired_band_only_when_asked_and_calibrated() -> None:
+    noise = NoiseFile(Path("unused"))
+    noise.update(
+        "m", "abc", [NoiseBand("k", 0.2, 5, 0.05, 0.15, paired=0.04, pairs=5), NoiseBand("j", 0.1, 5, 0.02, 0.1)]
+    )
+    assert noise.band_for("m", "k") == 0.2 and noise.band_for("m", "k", paired=True) == 0.04
+    assert noise.band_for("m", "j") == 0.1 and noise.band_for("m", "j", paired=True) == 0.1  # no paired band yet
+    assert noise.band_for("m", "x", paired=True) is None and noise.band_for("other", "k") is None
+
+
 def test_paired_comparison_uses_the_paired_band() -> None:
     noise = NoiseFile(Path("unused"))
     noise.update("m", "abc", [NoiseBand("bench.Suite.time_work", 0.20, 5, 0.06, 0.2, paired=0.01, pairs=5)])
@@ -117,3 +127,45 @@ def test_a_grey_result_is_settled_by_its_reruns_without_the_run_that_made_it_gre
     store.results["a"] = [_result("a", first + [1.01] * 5 + [1.0] * 5)]
     pools.refresh(store, "a", {key})
     assert pools.pools["a"][0].samples == (1.01,) * 5 + (1.0,) * 5
+
+
+class _History:
+    """The ResultsStore reads of open_regressions: commits a, b, c with dates, one result each."""
+
+    def __init__(self, results: dict[str, list[BenchmarkResult]]) -> None:
+        self.results = results
+        self.infos = {"bench.Suite.time_work": BenchmarkInfo.guess("bench.Suite.time_work")}
+
+    def commits(self, machine: str) -> dict[str, int]:
+        return {c: i for i, c in enumerate(self.results)}
+
+    def results_for(self, machine: str, commit: str) -> list[BenchmarkResult]:
+        return self.results[commit]
+
+    def benchmarks(self) -> dict[str, BenchmarkInfo]:
+        return self.infos
+
+    def info(self, name: str) -> BenchmarkInfo:
+        return self.infos[name]
+
+
+def test_open_regressions_judge_across_runs_so_a_paired_band_does_not_apply() -> None:
+    from veracity.tracking.history import open_regressions
+
+    flat = [1.00, 1.01, 0.99, 1.00, 1.02, 0.98, 1.00, 1.01]
+    store = _History(
+        {
+            "a": [_result("a", flat)],
+            "b": [_result("b", flat)],
+            "c": [_result("c", [x * 1.08 for x in flat])],
+        }
+    )
+    noise = NoiseFile(Path("unused"))
+    noise.update("m", "abc", [NoiseBand("bench.Suite.time_work", 0.05, 5, 0.02, 0.05, paired=0.01, pairs=5)])
+    (reg,) = open_regressions(store, "m", noise=noise)  # +8% is past the 5% band between runs
+    assert (reg.verdict, reg.threshold, reg.machine) == (Verdict.WORSE, 0.05, "m")
+    assert (reg.good_commit, reg.first_bad_commit, reg.latest_commit) == ("b", "c", "c")
+    assert reg.key == "bench.Suite.time_work" and reg.env_name == "env" and reg.fails_ci
+    wide = NoiseFile(Path("unused"))
+    wide.update("m", "abc", [NoiseBand("bench.Suite.time_work", 0.20, 5, 0.06, 0.2, paired=0.01, pairs=5)])
+    assert open_regressions(store, "m", noise=wide) == []  # inside the 20% band; the 1% paired band is not used

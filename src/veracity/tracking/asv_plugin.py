@@ -14,6 +14,8 @@ from __future__ import annotations
 import itertools
 import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from asv import util
@@ -23,6 +25,7 @@ from asv.publishing import OutputPublisher
 
 from veracity.errors import VeracityError
 from veracity.fsutil import atomic_write_text
+from veracity.tracking.asvconf import AsvConfig
 from veracity.tracking.direction import is_yardstick, parse_unit
 from veracity.tracking.noise import NoiseFile
 from veracity.tracking.triage import load_triage
@@ -56,24 +59,30 @@ class _NoiseAwareFilter(_GraphDataFilter):
 
     def _get_threshold(self, graph, benchmark, entry_name):
         threshold = super()._get_threshold(graph, benchmark, entry_name)
-        band = self.noise.band(str(graph.params.get("machine")), entry_name)
-        return max(threshold, band.band) if band else threshold
+        band = self.noise.band_for(str(graph.params.get("machine")), entry_name)
+        return threshold if band is None else max(threshold, band)
 
 
-def _suite_file(conf, name: str) -> Path:
-    return Path(conf.benchmark_dir).resolve() / name
+@contextmanager
+def _as_user_error() -> Iterator[None]:
+    """Our errors as asv's UserError: one line on the console, not a traceback."""
+    try:
+        yield
+    except VeracityError as exc:
+        raise util.UserError(f"veracity: {exc}") from None
 
 
-def _open_regressions_by_machine(conf, noise: NoiseFile):
+def _open_regressions_by_machine(config: AsvConfig, noise: NoiseFile):
     from veracity.tracking.history import open_regressions
     from veracity.tracking.results import ResultsStore
 
-    store = ResultsStore(Path(conf.results_dir))
-    triage = load_triage(_suite_file(conf, "triage.toml"))
-    branch = conf.branches[0] if conf.branches and conf.branches[0] else None
+    store = ResultsStore(config.results_dir)
+    triage = load_triage(config.triage_file)
     found = []
     for machine in store.machines():
-        found += open_regressions(store, machine, repo=Path(conf.repo), branch=branch, noise=noise, triage=triage)
+        found += open_regressions(
+            store, machine, repo=config.repo, branch=config.branches[0], noise=noise, triage=triage
+        )
     return found
 
 
@@ -85,14 +94,13 @@ class DirectionalRegressions(OutputPublisher):
 
     @classmethod
     def publish(cls, conf, repo, benchmarks, graphs, revisions):
-        try:
+        with _as_user_error():
             cls._publish(conf, repo, benchmarks, graphs, revisions)
-        except VeracityError as exc:
-            raise util.UserError(f"veracity: {exc}") from None
 
     @classmethod
     def _publish(cls, conf, repo, benchmarks, graphs, revisions):
-        noise = NoiseFile.load(_suite_file(conf, "noise.json"))
+        config = AsvConfig.from_asv_conf(conf)
+        noise = NoiseFile.load(config.noise_file)
         revision_to_hash = {r: h for h, r in revisions.items()}
         data_filter = _NoiseAwareFilter(conf, repo, revisions, noise)
         all_params = graphs.get_params()
@@ -125,7 +133,7 @@ class DirectionalRegressions(OutputPublisher):
                     entry[6] = [(r1, r2, _unrecip(v1), _unrecip(v2)) for r1, r2, v1, v2 in entry[6]]
                 regressions += found
         listed = {(entry[0], entry[1]) for entry in regressions}
-        for reg in _open_regressions_by_machine(conf, noise):
+        for reg in _open_regressions_by_machine(config, noise):
             entry = cls._entry_for(reg, graphs_by_benchmark, benchmarks, revisions, all_params)
             if entry is not None and (entry[0], entry[1]) not in listed:
                 regressions.append(entry)
@@ -170,13 +178,11 @@ class TargetsPage(OutputPublisher):
 
     @classmethod
     def publish(cls, conf, repo, benchmarks, graphs, revisions):
-        try:
-            cls._publish(conf)
-        except VeracityError as exc:
-            raise util.UserError(f"veracity: {exc}") from None
+        with _as_user_error():
+            cls._publish(AsvConfig.from_asv_conf(conf))
 
     @classmethod
-    def _publish(cls, conf):
+    def _publish(cls, config: AsvConfig):
         import json
 
         from veracity.tracking.history import ordered_commits
@@ -184,23 +190,22 @@ class TargetsPage(OutputPublisher):
         from veracity.tracking.results import ResultsStore
         from veracity.tracking.targets import evaluate_target, load_targets
 
-        targets = load_targets(_suite_file(conf, "targets.toml"))
-        store = ResultsStore(Path(conf.results_dir))
-        branch = conf.branches[0] if conf.branches and conf.branches[0] else None
-        html_dir = Path(conf.html_dir)
+        targets = load_targets(config.targets_file)
+        store = ResultsStore(config.results_dir)
+        html_dir = config.html_dir
         pages = []
         summary = {}
         for machine in store.machines():
-            commits = ordered_commits(store, machine, Path(conf.repo), branch)
+            commits = ordered_commits(store, machine, config.repo, config.branches[0])
             latest = commits[-1] if commits else None
             statuses = [evaluate_target(t, store.results_for(machine, latest) if latest else []) for t in targets]
-            pages.append(targets_to_html(statuses, latest, f"{conf.project} on {machine}"))
+            pages.append(targets_to_html(statuses, latest, f"{config.project} on {machine}"))
             summary[machine] = {
                 "commit": latest,
                 "targets": [s.to_json() for s in statuses],
             }
         # One page per machine would need a site of its own; the first machine's page, the rest in targets.json.
-        page = pages[0] if pages else targets_to_html([], None, conf.project)
+        page = pages[0] if pages else targets_to_html([], None, config.project)
         atomic_write_text(html_dir / "targets.html", page)
         atomic_write_text(html_dir / "targets.json", json.dumps(summary, indent=2) + "\n")
         index = html_dir / "index.html"

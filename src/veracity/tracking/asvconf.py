@@ -6,6 +6,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from veracity.errors import ResultsError
 
@@ -50,6 +51,28 @@ class AsvConfig:
     @property
     def targets_file(self) -> Path:
         return self.benchmark_dir / "targets.toml"
+
+    @classmethod
+    def from_asv_conf(cls, conf: Any) -> AsvConfig:
+        """The tracker's view of asv's own config object (what asv hands its plugins).
+
+        asv resolves its paths against the current directory (it runs in the directory of its
+        config file) and does not keep the config file's path: `path` is asv.conf.json there.
+        asv's default branch (None) becomes "", which `ordered_commits` reads as no branch
+        (commits ordered by date).
+        """
+        root = Path.cwd().resolve()
+        return cls(
+            path=root / "asv.conf.json",
+            root=root,
+            results_dir=Path(conf.results_dir).resolve(),
+            html_dir=Path(conf.html_dir).resolve(),
+            benchmark_dir=Path(conf.benchmark_dir).resolve(),
+            repo=Path(conf.repo).resolve(),
+            branches=tuple(b or "" for b in conf.branches or [None]),
+            environment_type=str(conf.environment_type or "virtualenv"),
+            project=str(conf.project),
+        )
 
     @classmethod
     def load(cls, path: Path) -> AsvConfig:

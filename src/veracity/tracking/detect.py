@@ -16,8 +16,9 @@ import enum
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Self
 
-from veracity.tracking.noise import NoiseBand, NoiseFile
+from veracity.tracking.noise import NoiseFile
 from veracity.tracking.results import BenchmarkInfo, BenchmarkResult, benchmark_info
 from veracity.tracking.stats import mann_whitney_p, median
 
@@ -34,6 +35,11 @@ class Verdict(enum.StrEnum):
     @property
     def is_change(self) -> bool:
         return self in (Verdict.WORSE, Verdict.BETTER, Verdict.FAILED, Verdict.FIXED)
+
+    @property
+    def is_worse(self) -> bool:
+        """Worse or failed: a regression, which fails CI unless accepted."""
+        return self in (Verdict.WORSE, Verdict.FAILED)
 
 
 @dataclass(frozen=True)
@@ -178,11 +184,32 @@ class Comparison:
     threshold: float
     verdict: Verdict
 
-
-def _band_for(entry: NoiseBand | None, paired: bool) -> float | None:
-    if entry is None:
-        return None
-    return entry.paired if paired and entry.paired is not None else entry.band
+    @classmethod
+    def judged(
+        cls,
+        result: BenchmarkResult,
+        info: BenchmarkInfo,
+        before: Observation,
+        after: Observation,
+        judgement: Judgement,
+        **more: Any,
+    ) -> Self:
+        """The record of `result`'s benchmark judged from `before` to `after` (`more`: a subclass's own fields)."""
+        return cls(
+            key=result.key,
+            benchmark=result.benchmark,
+            params=tuple(zip(info.param_names, result.params, strict=False)),
+            unit=info.unit,
+            higher_is_better=info.higher_is_better,
+            env_name=result.env_name,
+            before=before.value,
+            after=after.value,
+            ratio=judgement.ratio,
+            p_value=judgement.p_value,
+            threshold=judgement.threshold,
+            verdict=judgement.verdict,
+            **more,
+        )
 
 
 def _group(results: Iterable[BenchmarkResult]) -> dict[tuple[str, str], list[BenchmarkResult]]:
@@ -218,36 +245,19 @@ def compare_results(
         rb, ra = groups_b.get((env_name, key), []), groups_a.get((env_name, key), [])
         sample = (rb or ra)[0]
         info = benchmark_info(benchmarks, sample.benchmark)
-        band_entry = noise.band(machine, key) if noise else None
         versions = {r.version for r in rb + ra if r.version}
+        ob, oa = Observation.pooled(rb), Observation.pooled(ra)
         if not rb or not ra or len(versions) > 1:
-            ob, oa = Observation.pooled(rb), Observation.pooled(ra)
             judgement = Judgement(Verdict.INCOMPARABLE, None, None, policy.min_change)
         else:
-            ob, oa = Observation.pooled(rb), Observation.pooled(ra)
             judgement = judge(
                 ob,
                 oa,
                 higher_is_better=info.higher_is_better,
-                band=_band_for(band_entry, paired),
+                band=noise.band_for(machine, key, paired=paired) if noise else None,
                 policy=policy,
                 final=final,
                 runs=(runs or {}).get(key, 1),
             )
-        out.append(
-            Comparison(
-                key=key,
-                benchmark=sample.benchmark,
-                params=tuple(zip(info.param_names, sample.params, strict=False)),
-                unit=info.unit,
-                higher_is_better=info.higher_is_better,
-                env_name=env_name,
-                before=ob.value,
-                after=oa.value,
-                ratio=judgement.ratio,
-                p_value=judgement.p_value,
-                threshold=judgement.threshold,
-                verdict=judgement.verdict,
-            )
-        )
+        out.append(Comparison.judged(sample, info, ob, oa, judgement))
     return out

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from veracity.tracking.detect import Observation, Policy, Verdict, judge
+from veracity.tracking.detect import Comparison, Observation, Policy, Verdict, judge
 from veracity.tracking.direction import is_yardstick
 from veracity.tracking.drift import MachineDrift, drift_behind, machine_drift
 from veracity.tracking.gitrepo import first_parent_history
@@ -18,22 +18,14 @@ DEFAULT_WINDOW = 5
 
 
 @dataclass(frozen=True)
-class Regression:
-    """A benchmark that is worse on the latest commit than before, and since which commits."""
+class Regression(Comparison):
+    """A benchmark that is worse on the latest commit than before, and since which commits.
 
-    key: str
-    benchmark: str
-    params: tuple[tuple[str, str], ...]
-    unit: str
-    higher_is_better: bool
+    The comparison's `before` is the pooled level of up to `window` commits before the first bad
+    one, `after` that of the first bad commit through the latest.
+    """
+
     machine: str
-    env_name: str
-    before: float | None
-    after: float | None
-    ratio: float | None
-    p_value: float | None
-    threshold: float
-    verdict: Verdict
     good_commit: str | None
     first_bad_commit: str
     latest_commit: str
@@ -109,7 +101,7 @@ def open_regressions(
         return drifts[ref, level]
 
     out: list[Regression] = []
-    for (env_name, key), points in sorted(_series(store, machine, commits).items()):
+    for (_, key), points in sorted(_series(store, machine, commits).items()):
         if points[-1][0] != latest or len(points) < 2:
             continue
         info = store.info(points[-1][1][0].benchmark)
@@ -119,8 +111,7 @@ def open_regressions(
         points = [(c, rs) for c, rs in points if all(r.version == version for r in rs)]
         if len(points) < 2:
             continue
-        band_entry = noise.band(machine, key) if noise else None
-        band = band_entry.band if band_entry else None
+        band = noise.band_for(machine, key) if noise else None
 
         def same_level(earlier: Observation, level: Observation, info=info, band=band) -> bool:
             verdict = judge(earlier, level, higher_is_better=info.higher_is_better, band=band, policy=policy).verdict
@@ -140,25 +131,16 @@ def open_regressions(
         before = Observation.pooled(ref)
         after = Observation.pooled([r for _, rs in points[start:] for r in rs])
         judgement = judge(before, after, higher_is_better=info.higher_is_better, band=band, policy=policy)
-        if judgement.verdict not in (Verdict.WORSE, Verdict.FAILED):
+        if not judgement.verdict.is_worse:
             continue
-        last = len(points) - 1
-        first = points[last][1][0]
         out.append(
-            Regression(
-                key=key,
-                benchmark=first.benchmark,
-                params=tuple(zip(info.param_names, first.params, strict=False)),
-                unit=info.unit,
-                higher_is_better=info.higher_is_better,
+            Regression.judged(
+                points[-1][1][0],
+                info,
+                before,
+                after,
+                judgement,
                 machine=machine,
-                env_name=env_name,
-                before=before.value,
-                after=after.value,
-                ratio=judgement.ratio,
-                p_value=judgement.p_value,
-                threshold=judgement.threshold,
-                verdict=judgement.verdict,
                 good_commit=points[start - 1][0],
                 first_bad_commit=points[start][0],
                 latest_commit=latest,

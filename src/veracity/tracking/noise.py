@@ -145,6 +145,18 @@ class NoiseFile:
         entry = self.machines.get(machine)
         return entry.bands.get(key) if entry else None
 
+    def band_for(self, machine: str, key: str, *, paired: bool = False) -> float | None:
+        """The band to judge `key` on `machine` against, None where none was calibrated.
+
+        `paired`: the two sides were measured in one asv run with interleaved rounds, so the paired
+        band applies where one was calibrated; otherwise (and always for results of separate asv
+        runs) the across-runs band.
+        """
+        entry = self.band(machine, key)
+        if entry is None:
+            return None
+        return entry.paired if paired and entry.paired is not None else entry.band
+
     def update(self, machine: str, commit: str, bands: Sequence[NoiseBand]) -> None:
         """Replace the bands of the calibrated benchmarks on `machine`, keeping the others."""
         old = self.machines.get(machine)

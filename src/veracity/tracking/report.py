@@ -75,6 +75,11 @@ def _md_code(text: str) -> str:
     return _Code("`" + text.replace("|", "\\|").replace("\n", " ").replace("\r", " ") + "`")
 
 
+def _md_row(*cells: str) -> str:
+    """One Markdown table row of these cells (each made safe by `_md_cell`)."""
+    return "| " + " | ".join(_md_cell(x) for x in cells) + " |"
+
+
 def _finite(x: float | None) -> float | None:
     return x if x is not None and math.isfinite(x) else None
 
@@ -109,8 +114,8 @@ def _drift_notes(pairs: Sequence[tuple[MachineDrift, str, str]], affected: int) 
 # --- regressions ---------------------------------------------------------------------------------
 
 
-def _change_fields(r: Regression | Comparison) -> dict:
-    """The JSON fields a regression and a comparison row share."""
+def _change_fields(r: Comparison) -> dict:
+    """The JSON fields of a comparison row, which a regression row (a Comparison too) starts with."""
     return {
         "benchmark": r.benchmark,
         "key": r.key,
@@ -193,22 +198,17 @@ def regressions_to_markdown(regressions: Sequence[Regression]) -> str:
         status = f"accepted until {r.accepted.expires}: {r.accepted.reason}" if r.accepted else "❌ open"
         status += f" ({DRIFT_TAG})" if r.machine_drift else ""
         out.append(
-            "| "
-            + " | ".join(
-                _md_cell(x)
-                for x in (
-                    _md_code(r.benchmark),
-                    _params_text(r.params),
-                    r.unit,
-                    direction_word(r.higher_is_better),
-                    format_value(r.before, r.unit),
-                    format_value(r.after, r.unit),
-                    _ratio(r.ratio),
-                    regression_range(r),
-                    status,
-                )
+            _md_row(
+                _md_code(r.benchmark),
+                _params_text(r.params),
+                r.unit,
+                direction_word(r.higher_is_better),
+                format_value(r.before, r.unit),
+                format_value(r.after, r.unit),
+                _ratio(r.ratio),
+                regression_range(r),
+                status,
             )
-            + " |"
         )
     return "\n".join(out) + "\n"
 
@@ -244,7 +244,7 @@ def _changed(rows: Sequence[Comparison]) -> list[Comparison]:
 
 def _mark(r: Comparison, accepted: AbstractSet[str], drift: Sequence[MachineDrift] = ()) -> str:
     mark = _MARK[r.verdict]
-    if r.key in accepted and r.verdict in (Verdict.WORSE, Verdict.FAILED):
+    if r.key in accepted and r.verdict.is_worse:
         mark += " (accepted)"
     return mark + f" ({DRIFT_TAG})" if drift_behind(r.unit, r.verdict, drift) else mark
 
@@ -283,20 +283,15 @@ def comparison_to_markdown(
         ]
         for r in changed:
             out.append(
-                "| "
-                + " | ".join(
-                    _md_cell(x)
-                    for x in (
-                        _mark(r, accepted, drift),
-                        _md_code(r.benchmark),
-                        _params_text(r.params),
-                        format_value(r.before, r.unit),
-                        format_value(r.after, r.unit),
-                        _ratio(r.ratio),
-                        direction_word(r.higher_is_better),
-                    )
+                _md_row(
+                    _mark(r, accepted, drift),
+                    _md_code(r.benchmark),
+                    _params_text(r.params),
+                    format_value(r.before, r.unit),
+                    format_value(r.after, r.unit),
+                    _ratio(r.ratio),
+                    direction_word(r.higher_is_better),
                 )
-                + " |"
             )
     return "\n".join(out) + "\n"
 
@@ -366,19 +361,14 @@ def targets_to_markdown(statuses: Sequence[TargetStatus], commit: str | None) ->
     ]
     for s in statuses:
         out.append(
-            "| "
-            + " | ".join(
-                _md_cell(x)
-                for x in (
-                    s.status.icon,
-                    s.target.title,
-                    s.target.describe(),
-                    format_value(s.value, s.target.unit) if s.key else "no result",
-                    _margin(s.margin),
-                    _md_code(s.key or s.target.benchmark),
-                )
+            _md_row(
+                s.status.icon,
+                s.target.title,
+                s.target.describe(),
+                format_value(s.value, s.target.unit) if s.key else "no result",
+                _margin(s.margin),
+                _md_code(s.key or s.target.benchmark),
             )
-            + " |"
         )
     return "\n".join(out) + "\n"
 

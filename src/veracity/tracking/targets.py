@@ -15,7 +15,6 @@ in the benchmark's own unit:
 from __future__ import annotations
 
 import enum
-import fnmatch
 import math
 import tomllib
 from collections.abc import Sequence
@@ -24,6 +23,7 @@ from pathlib import Path
 
 from veracity.errors import TrackingFileError
 from veracity.tracking.results import BenchmarkResult
+from veracity.tracking.triage import matches_benchmark
 
 # Met, but closer to the limit than this, is a warning.
 WARN_MARGIN = 0.10
@@ -38,7 +38,7 @@ class Target:
     unit: str
 
     def matches(self, key: str) -> bool:
-        return fnmatch.fnmatchcase(key, self.benchmark) or fnmatch.fnmatchcase(key.split("(", 1)[0], self.benchmark)
+        return matches_benchmark(self.benchmark, key)
 
     def describe(self) -> str:
         return f"{self.op} {_fmt(self.limit)} {self.unit}"

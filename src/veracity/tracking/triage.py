@@ -21,6 +21,11 @@ from pathlib import Path
 from veracity.errors import TrackingFileError
 
 
+def matches_benchmark(pattern: str, key: str) -> bool:
+    """Whether a glob on `name(params)` (triage and targets files) matches a result key: whole, or its name alone."""
+    return fnmatch.fnmatchcase(key, pattern) or fnmatch.fnmatchcase(key.split("(", 1)[0], pattern)
+
+
 @dataclass(frozen=True)
 class Acceptance:
     """One accepted regression pattern."""
@@ -33,8 +38,7 @@ class Acceptance:
     def matches(self, key: str, machine: str) -> bool:
         if self.machine is not None and self.machine != machine:
             return False
-        name = key.split("(", 1)[0]
-        return fnmatch.fnmatchcase(key, self.benchmark) or fnmatch.fnmatchcase(name, self.benchmark)
+        return matches_benchmark(self.benchmark, key)
 
     def expired(self, today: dt.date) -> bool:
         return today > self.expires
