@@ -12,6 +12,7 @@ import numpy as np
 
 from veracity.config import DEFAULT_EMBEDDING_MODEL, check_backend, default_cache_dir
 from veracity.pipeline.backends.forward import TORCH, BackendInfo, Forward, OnnxSource, prepare_backend
+from veracity.pipeline.backends.quality import GateRecord
 from veracity.pipeline.flops import EncoderShape
 from veracity.pipeline.models import device_or_error, hub_offline, load_error, resolve_model
 from veracity.pipeline.progress import progress_bar
@@ -67,12 +68,10 @@ class Embedder:
         self._forward: Forward = self.torch_forward
         if backend != "torch":
             from veracity.pipeline.backends.export import export_embedding
-            from veracity.pipeline.backends.quality import calibrate_embedder, judge_embedder
             from veracity.pipeline.backends.runtime import OnnxForward
 
             export = partial(export_embedding, self._model)
-            judge, calibrate = partial(judge_embedder, self), partial(calibrate_embedder, self)
-            source = OnnxSource("embedding", path, export, judge, calibrate)
+            source = OnnxSource("embedding", path, export, self._judge_onnx, self._calibrate_onnx)
             self.backend_info = prepare_backend(
                 source, backend, cache_dir or default_cache_dir(), show_progress=show_progress
             )
@@ -82,6 +81,24 @@ class Embedder:
         """Tokens each text would use, special tokens included, before truncation."""
         encoded = self.tokenizer(list(texts), add_special_tokens=True, truncation=False, verbose=False)
         return np.fromiter((len(ids) for ids in encoded["input_ids"]), dtype=np.int64, count=len(texts))
+
+    def _judge_onnx(self, model_file: Path) -> GateRecord:
+        """Gate an ONNX model of this embedder against its torch forward pass on the shipped corpus."""
+        from veracity.data import load_corpus
+        from veracity.pipeline.backends.quality import GATE_PASSAGES, embedding_gate
+        from veracity.pipeline.backends.runtime import OnnxForward
+
+        texts = [passage.text for passage in load_corpus()[:GATE_PASSAGES]]
+        reference = self.encode(texts, forward=self.torch_forward).vectors
+        return embedding_gate(reference, self.encode(texts, forward=OnnxForward(model_file)).vectors)
+
+    def _calibrate_onnx(self, forward: Forward) -> None:
+        """Run corpus passages the gate does not use through `forward`, in this embedder's batches."""
+        from veracity.data import load_corpus
+        from veracity.pipeline.backends.quality import CALIBRATION_SIZE, GATE_PASSAGES
+
+        passages = load_corpus()[GATE_PASSAGES : GATE_PASSAGES + CALIBRATION_SIZE]
+        self.encode([passage.text for passage in passages], forward=forward)
 
     def torch_forward(self, features: Mapping[str, Any]) -> np.ndarray:
         """The SentenceTransformer's own forward pass: unit-length float32 rows."""

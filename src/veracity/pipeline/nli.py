@@ -14,6 +14,7 @@ from veracity.config import check_backend, default_cache_dir
 from veracity.data import NLI_LABELS
 from veracity.errors import ModelNotFoundError
 from veracity.pipeline.backends.forward import TORCH, BackendInfo, Forward, OnnxSource, prepare_backend
+from veracity.pipeline.backends.quality import GateRecord
 from veracity.pipeline.batching import CPU_BATCH_OVERHEAD_TOKENS, fixed_batches, length_sorted_batches
 from veracity.pipeline.flops import EncoderShape
 from veracity.pipeline.models import device_or_error, hub_offline, load_error, resolve_model
@@ -96,15 +97,34 @@ class NliModel:
         self._forward: Forward = self.torch_forward
         if backend != "torch":
             from veracity.pipeline.backends.export import export_classifier
-            from veracity.pipeline.backends.quality import calibrate_nli, judge_nli
             from veracity.pipeline.backends.runtime import OnnxForward
 
             export = partial(export_classifier, self._model, self.tokenizer)
-            source = OnnxSource("nli", path, export, partial(judge_nli, self), partial(calibrate_nli, self))
+            source = OnnxSource("nli", path, export, self._judge_onnx, self._calibrate_onnx)
             self.backend_info = prepare_backend(
                 source, backend, cache_dir or default_cache_dir(), show_progress=show_progress
             )
             self._forward = OnnxForward(self.backend_info.model_file)
+
+    def _judge_onnx(self, model_file: Path) -> GateRecord:
+        """Gate an ONNX model of this classifier against its torch forward pass on the held-out labelled pairs."""
+        from veracity.data import load_nli_pairs
+        from veracity.pipeline.backends.quality import nli_gate
+        from veracity.pipeline.backends.runtime import OnnxForward
+
+        held_out = load_nli_pairs("test")
+        pairs = [(p.premise, p.hypothesis) for p in held_out]
+        reference = self.predict(pairs, forward=self.torch_forward).labels()
+        candidate = self.predict(pairs, forward=OnnxForward(model_file)).labels()
+        return nli_gate(reference, candidate, [p.label for p in held_out])
+
+    def _calibrate_onnx(self, forward: Forward) -> None:
+        """Run training pairs (never the held-out ones the gate uses) through `forward`."""
+        from veracity.data import load_nli_pairs
+        from veracity.pipeline.backends.quality import CALIBRATION_SIZE
+
+        pairs = load_nli_pairs("train")[:CALIBRATION_SIZE]
+        self.predict([(p.premise, p.hypothesis) for p in pairs], forward=forward)
 
     def torch_forward(self, batch: Mapping[str, Any]) -> np.ndarray:
         """The torch model's logits (in the model's own label order) as float32."""

@@ -17,14 +17,9 @@ import hashlib
 from dataclasses import asdict, dataclass
 from importlib import util
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from veracity.pipeline.backends.forward import Forward
-    from veracity.pipeline.embedding import Embedder
-    from veracity.pipeline.nli import NliModel
 
 MIN_MEAN_COSINE = 0.99
 MAX_ACCURACY_DROP = 0.02
@@ -105,41 +100,3 @@ def nli_gate(reference: list[str], candidate: list[str], gold: list[str]) -> Gat
             "pairs": n,
         },
     )
-
-
-def judge_embedder(embedder: Embedder, model_file: Path) -> GateRecord:
-    """Gate an ONNX embedding model against `embedder`'s torch forward pass on the shipped corpus."""
-    from veracity.data import load_corpus
-    from veracity.pipeline.backends.runtime import OnnxForward
-
-    texts = [passage.text for passage in load_corpus()[:GATE_PASSAGES]]
-    reference = embedder.encode(texts, forward=embedder.torch_forward).vectors
-    return embedding_gate(reference, embedder.encode(texts, forward=OnnxForward(model_file)).vectors)
-
-
-def judge_nli(nli: NliModel, model_file: Path) -> GateRecord:
-    """Gate an ONNX NLI model against `nli`'s torch forward pass on the held-out labelled pairs."""
-    from veracity.data import load_nli_pairs
-    from veracity.pipeline.backends.runtime import OnnxForward
-
-    held_out = load_nli_pairs("test")
-    pairs = [(p.premise, p.hypothesis) for p in held_out]
-    reference = nli.predict(pairs, forward=nli.torch_forward).labels()
-    candidate = nli.predict(pairs, forward=OnnxForward(model_file)).labels()
-    return nli_gate(reference, candidate, [p.label for p in held_out])
-
-
-def calibrate_embedder(embedder: Embedder, forward: Forward) -> None:
-    """Run corpus passages the gate does not use through `forward`, in `embedder`'s batches."""
-    from veracity.data import load_corpus
-
-    passages = load_corpus()[GATE_PASSAGES : GATE_PASSAGES + CALIBRATION_SIZE]
-    embedder.encode([passage.text for passage in passages], forward=forward)
-
-
-def calibrate_nli(nli: NliModel, forward: Forward) -> None:
-    """Run training pairs (never the held-out ones the gate uses) through `forward`."""
-    from veracity.data import load_nli_pairs
-
-    pairs = load_nli_pairs("train")[:CALIBRATION_SIZE]
-    nli.predict([(p.premise, p.hypothesis) for p in pairs], forward=forward)
