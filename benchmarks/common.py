@@ -77,6 +77,3 @@ def settings() -> Settings:
 
 
 pin_threads()
-# Last, as every benchmark module imports this one: importing `models` loads both CPU models in
-# asv's forkserver (or outside asv), so every benchmark process is forked with them loaded.
-import benchmarks.models  # noqa: E402, F401

@@ -1,7 +1,8 @@
 """The models and the seeded text sets, loaded once per process; in asv's forkserver at import.
 
-Imported by `benchmarks.common`, so importing any benchmark module loads both CPU models in the
-forkserver (or outside asv) and every benchmark process is forked with them.
+The stage modules that use a model import this one, and asv's forkserver imports every benchmark
+module before it forks ("preimport"), so the server loads both CPU models once (as does a script
+outside asv) and every benchmark process is forked with them loaded.
 """
 
 from __future__ import annotations
