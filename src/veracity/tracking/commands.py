@@ -15,7 +15,7 @@ from pathlib import Path
 from veracity.errors import AsvRunError, VeracityError
 from veracity.tracking.asvconf import AsvConfig
 from veracity.tracking.asvrun import RunOptions, check_bench_patterns, register_machine, run_benchmarks
-from veracity.tracking.detect import Comparison, Policy, Verdict
+from veracity.tracking.detect import Comparison, Policy
 from veracity.tracking.gitrepo import rev_parse
 from veracity.tracking.noise import NoiseFile
 from veracity.tracking.triage import Triage, load_triage
@@ -114,7 +114,7 @@ def regressions_report(
 
 
 def _failing(rows: Sequence[Comparison], triage: Triage, machine: str) -> list[Comparison]:
-    return [r for r in rows if r.verdict in (Verdict.WORSE, Verdict.FAILED) and triage.lookup(r.key, machine) is None]
+    return [r for r in rows if r.verdict.is_worse and triage.lookup(r.key, machine) is None]
 
 
 def comparison_report(
