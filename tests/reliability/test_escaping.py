@@ -19,7 +19,8 @@ from reliability_helpers import HOSTILE_PARAMS, PAYLOAD_JS
 from test_asv_suite_e2e import _render, serve_directory
 
 from veracity.tracking.detect import Comparison, Verdict
-from veracity.tracking.report import comparison_to_markdown, targets_to_html, targets_to_markdown
+from veracity.tracking.report import comparison_to_markdown, targets_to_markdown
+from veracity.tracking.site_pages import targets_to_html
 from veracity.tracking.targets import Status, Target, TargetStatus
 
 # How each payload looks once parsed as markup and serialized back by the browser.

@@ -34,11 +34,11 @@ from veracity.tracking.report import (
     regressions_to_json,
     regressions_to_markdown,
     regressions_to_text,
-    targets_to_html,
     targets_to_markdown,
     targets_to_text,
 )
 from veracity.tracking.results import BenchmarkResult, ResultsStore, parse_benchmarks_json, parse_result_file
+from veracity.tracking.site_pages import targets_to_html
 from veracity.tracking.stats import mann_whitney_p
 from veracity.tracking.targets import Status, Target, TargetStatus, evaluate_target
 from veracity.tracking.triage import Acceptance

@@ -55,21 +55,25 @@ def test_interrupted_save_leaves_the_old_noise_file_whole(tmp_path: Path, monkey
 def test_triage_accepts_until_expiry(tmp_path: Path) -> None:
     path = tmp_path / "triage.toml"
     path.write_text(
-        '[[accepted]]\nbenchmark = "nli.*"\nreason = "slower tokenizer, #12"\nexpires = 2026-01-31\n'
-        '[[accepted]]\nbenchmark = "vs.S.time_q(10)"\nreason = "x"\nexpires = 2026-01-31\nmachine = "ci"\n'
+        '[[accepted]]\nbenchmark = "nli.*"\nglob_reason = "one tokenizer for every NLI figure"\ncommit = "abc123"\n'
+        'reason = "slower tokenizer, #12"\nexpires = 2026-01-31\n'
+        '[[accepted]]\nbenchmark = "vs.S.time_q(10)"\ncommit = "abc123"\nreason = "x"\nexpires = 2026-01-31\n'
+        'machine = "ci"\n'
     )
     triage = load_triage(path)
-    assert triage.lookup("nli.T.track_pairs_per_second(8)", "box", dt.date(2026, 1, 31)) is not None
-    assert triage.lookup("nli.T.track_pairs_per_second(8)", "box", dt.date(2026, 2, 1)) is None
-    assert triage.lookup("vs.S.time_q(10)", "box", dt.date(2026, 1, 1)) is None
-    assert triage.lookup("vs.S.time_q(10)", "ci", dt.date(2026, 1, 1)) is not None
+    assert triage.candidates("nli.T.track_pairs_per_second(8)", "box", dt.date(2026, 1, 31))
+    assert not triage.candidates("nli.T.track_pairs_per_second(8)", "box", dt.date(2026, 2, 1))
+    assert not triage.candidates("vs.S.time_q(10)", "box", dt.date(2026, 1, 1))
+    assert triage.candidates("vs.S.time_q(10)", "ci", dt.date(2026, 1, 1))
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('[[accepted]]\nbenchmark = "x"\nexpires = 2026-01-01\n', "needs a reason"),
-        ('[[accepted]]\nbenchmark = "x"\nreason = "r"\nexpires = "soon"\n', "YYYY-MM-DD"),
+        ('[[accepted]]\nbenchmark = "x"\ncommit = "abc1"\nexpires = 2026-01-01\n', "needs a reason"),
+        ('[[accepted]]\nbenchmark = "x"\ncommit = "abc1"\nreason = "r"\nexpires = "soon"\n', "YYYY-MM-DD"),
+        ('[[accepted]]\nbenchmark = "x"\nreason = "r"\nexpires = 2026-01-01\n', "needs commit"),
+        ('[[accepted]]\nbenchmark = "x.*"\ncommit = "abc1"\nreason = "r"\nexpires = 2026-01-01\n', "glob_reason"),
         ("[[accepted]\n", "triage"),
     ],
 )

@@ -19,10 +19,10 @@ from veracity.tracking.report import (
     regressions_to_json,
     regressions_to_markdown,
     regressions_to_text,
-    targets_to_html,
     targets_to_markdown,
     targets_to_text,
 )
+from veracity.tracking.site_pages import targets_to_html
 from veracity.tracking.targets import SEED_TARGETS, Status, Target, evaluate_target
 from veracity.tracking.triage import Acceptance
 
@@ -86,7 +86,7 @@ def test_regression_reports_carry_every_field() -> None:
 
 
 def test_accepted_regression_does_not_fail_ci() -> None:
-    reg = _regression(Acceptance("nli.*", "known, see #3", dt.date(2999, 1, 1)))
+    reg = _regression(Acceptance("nli.*", B[:7], "known, see #3", dt.date(2999, 1, 1), glob_reason="one cause"))
     assert not reg.fails_ci
     assert json.loads(regressions_to_json([reg]))["failing"] == 0
     assert "accepted until 2999-01-01" in regressions_to_markdown([reg])
@@ -94,7 +94,14 @@ def test_accepted_regression_does_not_fail_ci() -> None:
 
 def test_no_regressions() -> None:
     assert regressions_to_markdown([]) == "**No open regressions.**\n"
-    assert json.loads(regressions_to_json([])) == {"regressions": [], "failing": 0, "accepted": 0, "machine_drift": 0}
+    assert json.loads(regressions_to_json([])) == {
+        "regressions": [],
+        "failing": 0,
+        "accepted": 0,
+        "broken": 0,
+        "machine_drift": 0,
+        "triage": [],
+    }
 
 
 def test_human_units() -> None:
@@ -109,7 +116,7 @@ def test_targets_statuses_and_margins() -> None:
     from veracity.tracking.results import BenchmarkResult
 
     target = Target("embedding", "embedding.*track_texts_per_second*", ">", 500, "texts/s")
-    ok = [BenchmarkResult("embedding.E.track_texts_per_second", ("64",), 600.0, None, A, "box", "env")]
+    ok = [BenchmarkResult("embedding.EncodeThroughput.track_texts_per_second", (), 600.0, None, A, "box", "env")]
     close = [BenchmarkResult("embedding.E.track_texts_per_second", ("64",), 520.0, None, A, "box", "env")]
     low = [BenchmarkResult("embedding.E.track_texts_per_second", ("64",), 400.0, None, A, "box", "env")]
     assert evaluate_target(target, ok).status is Status.MET

@@ -26,7 +26,7 @@ from asv.publishing import OutputPublisher
 from veracity.errors import VeracityError
 from veracity.fsutil import atomic_write_text
 from veracity.tracking.asvconf import AsvConfig
-from veracity.tracking.direction import is_yardstick, parse_unit
+from veracity.tracking.direction import is_descriptive, is_yardstick, parse_unit
 from veracity.tracking.noise import NoiseFile
 from veracity.tracking.triage import load_triage
 
@@ -73,17 +73,49 @@ def _as_user_error() -> Iterator[None]:
 
 
 def _open_regressions_by_machine(config: AsvConfig, noise: NoiseFile):
-    from veracity.tracking.history import open_regressions
+    """Every machine's open regressions (broken benchmarks among them) and its triage entries' states."""
+    from veracity.tracking.history import open_regressions, review_triage
     from veracity.tracking.results import ResultsStore
 
     store = ResultsStore(config.results_dir)
     triage = load_triage(config.triage_file)
-    found = []
+    found, reviews = [], {}
     for machine in store.machines():
-        found += open_regressions(
-            store, machine, repo=config.repo, branch=config.branches[0], noise=noise, triage=triage
-        )
-    return found
+        history = {"repo": config.repo, "branch": config.branches[0], "noise": noise}
+        mine = open_regressions(store, machine, triage=triage, **history)
+        reviews[machine] = review_triage(store, machine, triage, mine, **history)
+        found += mine
+    return found, reviews
+
+
+def _write_triage_page(config: AsvConfig, regressions: list, reviews: dict) -> None:
+    """html/triage.html: benchmarks broken on every commit measured, and what each triage entry does."""
+    import json
+
+    from veracity.tracking.detect import Verdict
+    from veracity.tracking.site_pages import triage_to_html
+
+    broken = [r for r in regressions if r.verdict is Verdict.BROKEN]
+    flat = [(machine, review) for machine, rs in reviews.items() for review in rs]
+    atomic_write_text(config.html_dir / "triage.html", triage_to_html(broken, flat, config.project))
+    summary = {
+        "broken": [{"machine": r.machine, "benchmark": r.key, "since": r.first_bad_commit} for r in broken],
+        "triage": {machine: [r.to_json() for r in rs] for machine, rs in reviews.items()},
+    }
+    atomic_write_text(config.html_dir / "triage.json", json.dumps(summary, indent=2) + "\n")
+    _link_page(config, "triage.html", "Triage")
+
+
+def _link_page(config: AsvConfig, page: str, label: str) -> None:
+    """A link to one of our pages in the navigation bar of asv's index.html, after Regressions."""
+    index = config.html_dir / "index.html"
+    if not index.exists():
+        return
+    text = index.read_text(encoding="utf-8")
+    anchor = '<li id="nav-li-regressions"><a href="#/regressions">Regressions</a></li>'
+    link = f'<li id="nav-li-{page.split(".")[0]}"><a href="{page}">{label}</a></li>'
+    if anchor in text and link not in text:
+        atomic_write_text(index, text.replace(anchor, anchor + "\n\t" + link))
 
 
 class DirectionalRegressions(OutputPublisher):
@@ -110,8 +142,9 @@ class DirectionalRegressions(OutputPublisher):
             if "summary" in graph.params:
                 continue
             benchmark = benchmarks.get(os.path.basename(file_name))
-            if not benchmark or is_yardstick(benchmark.get("unit") or ""):
-                continue  # a yardstick measures the machine: no commit regresses it (tracking.drift)
+            unit = benchmark.get("unit") or "" if benchmark else ""
+            if not benchmark or is_yardstick(unit) or is_descriptive(unit):
+                continue  # the machine (tracking.drift), or a figure with no better side: no commit regresses it
             graphs_by_benchmark.setdefault(benchmark["name"], []).append(graph)
             _, higher = parse_unit(benchmark.get("unit"))
             if not higher:
@@ -133,7 +166,9 @@ class DirectionalRegressions(OutputPublisher):
                     entry[6] = [(r1, r2, _unrecip(v1), _unrecip(v2)) for r1, r2, v1, v2 in entry[6]]
                 regressions += found
         listed = {(entry[0], entry[1]) for entry in regressions}
-        for reg in _open_regressions_by_machine(config, noise):
+        found, reviews = _open_regressions_by_machine(config, noise)
+        _write_triage_page(config, found, reviews)
+        for reg in found:
             entry = cls._entry_for(reg, graphs_by_benchmark, benchmarks, revisions, all_params)
             if entry is not None and (entry[0], entry[1]) not in listed:
                 regressions.append(entry)
@@ -186,8 +221,8 @@ class TargetsPage(OutputPublisher):
         import json
 
         from veracity.tracking.history import ordered_commits
-        from veracity.tracking.report import targets_to_html
-        from veracity.tracking.results import ResultsStore
+        from veracity.tracking.results import ResultsStore, benchmark_keys
+        from veracity.tracking.site_pages import targets_to_html
         from veracity.tracking.targets import evaluate_target, load_targets
 
         targets = load_targets(config.targets_file)
@@ -198,7 +233,8 @@ class TargetsPage(OutputPublisher):
         for machine in store.machines():
             commits = ordered_commits(store, machine, config.repo, config.branches[0])
             latest = commits[-1] if commits else None
-            statuses = [evaluate_target(t, store.results_for(machine, latest) if latest else []) for t in targets]
+            results = store.results_for(machine, latest) if latest else []
+            statuses = [evaluate_target(t, results, benchmark_keys(store.benchmarks())) for t in targets]
             pages.append(targets_to_html(statuses, latest, f"{config.project} on {machine}"))
             summary[machine] = {
                 "commit": latest,
@@ -208,13 +244,7 @@ class TargetsPage(OutputPublisher):
         page = pages[0] if pages else targets_to_html([], None, config.project)
         atomic_write_text(html_dir / "targets.html", page)
         atomic_write_text(html_dir / "targets.json", json.dumps(summary, indent=2) + "\n")
-        index = html_dir / "index.html"
-        if index.exists():
-            text = index.read_text(encoding="utf-8")
-            anchor = '<li id="nav-li-regressions"><a href="#/regressions">Regressions</a></li>'
-            link = '<li id="nav-li-targets"><a href="targets.html">Targets</a></li>'
-            if anchor in text and link not in text:
-                atomic_write_text(index, text.replace(anchor, anchor + "\n\t" + link))
+        _link_page(config, "targets.html", "Targets")
 
 
 class OfflineSite(OutputPublisher):

@@ -268,7 +268,7 @@ def check_bench_patterns(patterns: Sequence[str], benchmarks_json: Path, suite_d
     the suite changed since asv last listed it, an unmatched pattern is left for asv to judge (it
     stops with "No benchmarks selected", which the callers report as one line too).
     """
-    from veracity.tracking.results import parse_benchmarks_json, result_key
+    from veracity.tracking.results import benchmark_keys, parse_benchmarks_json
 
     keys: list[str] | None = None
     for pattern in patterns:
@@ -278,10 +278,9 @@ def check_bench_patterns(patterns: Sequence[str], benchmarks_json: Path, suite_d
             raise ConfigError(f"--bench {pattern!r} is not a valid regular expression ({exc})") from None
         if keys is None:
             try:
-                infos = parse_benchmarks_json(benchmarks_json).values() if benchmarks_json.is_file() else []
+                keys = benchmark_keys(parse_benchmarks_json(benchmarks_json)) if benchmarks_json.is_file() else []
             except VeracityError:
-                infos = []  # asv rewrites a bad benchmarks.json when it discovers the suite
-            keys = [k for info in infos for k in (info.name, *(result_key(info.name, c) for c in info.combinations()))]
+                keys = []  # asv rewrites a bad benchmarks.json when it discovers the suite
         if keys and not any(regex.search(key) for key in keys):
             if _suite_changed_since(suite_dir, benchmarks_json):
                 continue

@@ -8,6 +8,7 @@ which the command line turns into one line and exit code 2.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,10 +16,10 @@ from pathlib import Path
 from veracity.errors import AsvRunError, VeracityError
 from veracity.tracking.asvconf import AsvConfig
 from veracity.tracking.asvrun import RunOptions, check_bench_patterns, register_machine, run_benchmarks
-from veracity.tracking.detect import Comparison, Policy
-from veracity.tracking.gitrepo import rev_parse
+from veracity.tracking.detect import Policy, Verdict, badness
+from veracity.tracking.gitrepo import commits_between, rev_parse
 from veracity.tracking.noise import NoiseFile
-from veracity.tracking.triage import Triage, load_triage
+from veracity.tracking.triage import Acceptance, Triage, load_triage
 from veracity.tracking.workflow import CompareOutcome, compare_commits
 
 EXIT_OK, EXIT_WORSE = 0, 1
@@ -88,7 +89,7 @@ def regressions_report(
     fmt: str = "text",
 ) -> Report:
     """Open regressions of the latest commit; exit 1 when one is not accepted by triage."""
-    from veracity.tracking.history import open_regressions
+    from veracity.tracking.history import open_regressions, review_triage
     from veracity.tracking.report import regressions_to_json, regressions_to_markdown, regressions_to_text
     from veracity.tracking.results import ResultsStore
 
@@ -99,31 +100,49 @@ def regressions_report(
         # Refused here: its history would silently fall back to commit dates.
         raise VeracityError(f"unknown branch {branch!r} in {config.repo}; give a branch, tag or commit git knows")
     store = ResultsStore(config.results_dir)
-    found = open_regressions(
-        store,
-        store.pick_machine(machine),
-        repo=config.repo,
-        branch=branch or config.branches[0],
-        noise=files.load_noise(config),
-        triage=files.load_triage(config),
-        policy=check_policy(policy),
-        window=window,
-    )
+    chosen = store.pick_machine(machine)
+    history = {
+        "repo": config.repo,
+        "branch": branch or config.branches[0],
+        "noise": files.load_noise(config),
+        "policy": check_policy(policy),
+        "window": window,
+    }
+    triage = files.load_triage(config)
+    found = open_regressions(store, chosen, triage=triage, **history)
+    reviewed = review_triage(store, chosen, triage, found, **history)
     render = {"json": regressions_to_json, "markdown": regressions_to_markdown}.get(fmt, regressions_to_text)
-    return Report(render(found), EXIT_WORSE if any(r.fails_ci for r in found) else EXIT_OK)
+    return Report(render(found, reviewed), EXIT_WORSE if any(r.fails_ci for r in found) else EXIT_OK)
 
 
-def _failing(rows: Sequence[Comparison], triage: Triage, machine: str) -> list[Comparison]:
-    return [r for r in rows if r.verdict.is_worse and triage.lookup(r.key, machine) is None]
+def accepted_changes(config: AsvConfig, outcome: CompareOutcome, triage: Triage) -> dict[str, Acceptance]:
+    """Row key -> the triage entry that accepts its regression: one that landed between the two commits
+    compared (after `before`, up to `after`), whose accepted level the row does not pass by more than
+    its threshold (the accepted level: the entry's `level`, else the row's own `after`)."""
+    landed = commits_between(config.repo, outcome.before, outcome.after) or [outcome.after]
+    out = {}
+    for row in outcome.rows:
+        if not row.verdict.is_worse:
+            continue
+        for entry in triage.candidates(row.key, outcome.machine):
+            if not entry.commits_in(landed):
+                continue
+            if entry.level is not None and row.after is not None:
+                past = badness(entry.level, row.after, row.higher_is_better) if entry.level else math.inf
+                if past > row.threshold:
+                    continue
+            out[row.key] = entry
+            break
+    return out
 
 
 def comparison_report(
-    outcome: CompareOutcome, triage: Triage, *, fmt: str = "text", only_changed: bool = False
+    config: AsvConfig, outcome: CompareOutcome, triage: Triage, *, fmt: str = "text", only_changed: bool = False
 ) -> Report:
     """A judged comparison as a report; exit 1 when a benchmark got worse (or broke) and triage does not accept it."""
     from veracity.tracking.report import comparison_to_json, comparison_to_markdown, comparison_to_text
 
-    accepted = {r.key for r in outcome.rows if triage.lookup(r.key, outcome.machine)}
+    accepted = set(accepted_changes(config, outcome, triage))
     if fmt == "json":
         text = comparison_to_json(outcome.rows, outcome.before, outcome.after, drift=outcome.drift)
     elif fmt == "markdown":
@@ -139,8 +158,11 @@ def comparison_report(
             accepted=accepted,
             drift=outcome.drift,
         )
-    failing = _failing(outcome.rows, triage, outcome.machine)
+    failing = [r for r in outcome.rows if r.verdict.is_worse and r.key not in accepted]
+    broken = sum(r.verdict is Verdict.BROKEN for r in outcome.rows)
     summary = "PERFORMANCE DECREASED." if failing else "NO REGRESSION BEYOND NOISE."
+    if broken:
+        summary += f" {broken} BENCHMARK(S) STILL BROKEN (failing on both commits)."
     return Report(text, EXIT_WORSE if failing else EXIT_OK, summary)
 
 
@@ -188,9 +210,8 @@ def compare_report(
         paired=paired,
         bench=bench,
     )
-    return comparison_report(
-        outcome, judging.files.load_triage(config), fmt=judging.fmt, only_changed=judging.only_changed
-    )
+    triage = judging.files.load_triage(config)
+    return comparison_report(config, outcome, triage, fmt=judging.fmt, only_changed=judging.only_changed)
 
 
 def continuous_report(
@@ -273,8 +294,8 @@ def targets_report(
     """The product targets on the latest commit; with `check`, exit 1 when one is missed."""
     from veracity.tracking.history import ordered_commits
     from veracity.tracking.report import targets_to_markdown, targets_to_text
-    from veracity.tracking.results import ResultsStore
-    from veracity.tracking.targets import Status, evaluate_target, load_targets
+    from veracity.tracking.results import ResultsStore, benchmark_keys
+    from veracity.tracking.targets import Status, evaluate_target, load_targets, unresolved
 
     _check_format(fmt)
     targets = load_targets(targets_file or config.targets_file)
@@ -283,7 +304,14 @@ def targets_report(
     commits = ordered_commits(store, machine, config.repo, config.branches[0])
     latest = commits[-1] if commits else None
     results = store.results_for(machine, latest) if latest else []
-    statuses = [evaluate_target(t, results) for t in targets]
+    keys = benchmark_keys(store.benchmarks())
+    if check and (missing := unresolved(targets, keys)):
+        names = "; ".join(f"{t.title!r} ({t.benchmark})" for t in missing)
+        raise VeracityError(
+            f"{len(missing)} target(s) match no benchmark of the suite, so they could never fail: {names}; "
+            f"fix {targets_file or config.targets_file}"
+        )
+    statuses = [evaluate_target(t, results, keys) for t in targets]
     if fmt == "json":
         data = {"commit": latest, "machine": machine, "targets": [s.to_json() for s in statuses]}
         text = json.dumps(data, indent=2)

@@ -30,6 +30,8 @@ class Verdict(enum.StrEnum):
     GREY = "grey"
     FAILED = "failed"  # ran before, fails now
     FIXED = "fixed"  # failed before, runs now
+    BROKEN = "broken"  # fails on both sides: still broken, never "unchanged"
+    DESCRIPTIVE = "descriptive"  # a figure with no better side (a stage's share): shown, never judged
     INCOMPARABLE = "incomparable"  # benchmark code changed, or skipped on one side, or missing
 
     @property
@@ -93,6 +95,15 @@ class Judgement:
     threshold: float
 
 
+# Where no ratio can be taken (a side at zero, or the sign flipped), a change is judged by its
+# difference, and these are the smallest differences that count, per plain unit. Bytes: memory
+# by phase is RSS sampled in whole MiB by memory-profiler, and a warmed phase often reads 0, so a
+# step below 1 MiB is the sampling grain, not a change. Seconds: 1 ms, far above asv's timer
+# resolution and below any stage's per-call time. Ratios and fractions (recall, accuracy, shares):
+# one point in a hundred. A unit without a floor stays incomparable at zero, as before.
+ABSOLUTE_FLOORS: dict[str, float] = {"bytes": float(2**20), "seconds": 1e-3, "ratio": 0.01, "fraction": 0.01}
+
+
 def badness(before: float, after: float, higher_is_better: bool) -> float:
     """Relative worsening from before to after: +0.10 is 10% worse, -0.10 is 10% better.
 
@@ -114,8 +125,12 @@ def judge(
     policy: Policy = Policy(),
     final: bool = True,
     runs: int = 1,
+    unit: str = "",
 ) -> Judgement:
     """Judge one benchmark. With `final`, GREY is resolved (no more re-runs are coming).
+
+    `unit` (the plain unit, without direction marks) sets the absolute floor a change is judged
+    against where one side is zero (see ABSOLUTE_FLOORS): a memory phase from 0 to 200 MB is worse.
 
     `runs`: how many asv runs each side pools (the re-runs of a grey result, which settle it without
     the run that made it grey; see workflow._Pools). A calibrated threshold (band and floor) is for
@@ -128,14 +143,16 @@ def judge(
     threshold = policy.min_change if band is None else max(policy.calibrated_floor, band) / math.sqrt(max(1, runs))
     b, a = before.value, after.value
     if b is None and a is None:
-        return Judgement(Verdict.UNCHANGED, None, None, threshold)
+        return Judgement(Verdict.BROKEN, None, None, threshold)
     if b is not None and a is None:
         return Judgement(Verdict.FAILED, None, None, threshold)
     if b is None and a is not None:
         return Judgement(Verdict.FIXED, None, None, threshold)
     assert a is not None and b is not None
-    if not math.isfinite(a) or not math.isfinite(b) or b == 0 or a == 0 or (a < 0) != (b < 0):
+    if not math.isfinite(a) or not math.isfinite(b):
         return Judgement(Verdict.INCOMPARABLE, None, None, threshold)
+    if b == 0 or a == 0 or (a < 0) != (b < 0):
+        return _judge_difference(b, a, higher_is_better=higher_is_better, unit=unit, threshold=threshold)
     ratio = a / b
     bad = badness(b, a, higher_is_better)
     size = abs(bad)
@@ -165,6 +182,19 @@ def judge(
     if near_the_band and not final:
         return Judgement(Verdict.GREY, ratio, None, threshold)
     return Judgement(direction, ratio, None, threshold)
+
+
+def _judge_difference(b: float, a: float, *, higher_is_better: bool, unit: str, threshold: float) -> Judgement:
+    """Judge by the difference against the unit's absolute floor, where a ratio cannot be taken."""
+    floor = ABSOLUTE_FLOORS.get(unit)
+    if floor is None:
+        return Judgement(Verdict.INCOMPARABLE, None, None, threshold)
+    ratio = a / b if b else None
+    rise = a - b
+    if abs(rise) <= floor:
+        return Judgement(Verdict.UNCHANGED, ratio, None, threshold)
+    worse = rise < 0 if higher_is_better else rise > 0
+    return Judgement(Verdict.WORSE if worse else Verdict.BETTER, ratio, None, threshold)
 
 
 @dataclass(frozen=True)
@@ -249,6 +279,9 @@ def compare_results(
         ob, oa = Observation.pooled(rb), Observation.pooled(ra)
         if not rb or not ra or len(versions) > 1:
             judgement = Judgement(Verdict.INCOMPARABLE, None, None, policy.min_change)
+        elif info.descriptive:
+            ratio = oa.value / ob.value if ob.value and oa.value is not None else None
+            judgement = Judgement(Verdict.DESCRIPTIVE, ratio, None, policy.min_change)
         else:
             judgement = judge(
                 ob,
@@ -258,6 +291,7 @@ def compare_results(
                 policy=policy,
                 final=final,
                 runs=(runs or {}).get(key, 1),
+                unit=info.plain_unit,
             )
         out.append(Comparison.judged(sample, info, ob, oa, judgement))
     return out

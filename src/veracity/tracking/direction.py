@@ -2,7 +2,8 @@
 
 asv stores a benchmark's `unit` in benchmarks.json and prints it on every graph axis, so the
 direction travels with the results and shows in the site without any other registry. Times,
-bytes and anything without the marker are lower-is-better, as asv assumes.
+bytes and anything without the marker are lower-is-better, as asv assumes; a yardstick (the machine) and a
+descriptive figure (no better side) are marked too, and never judged as a regression.
 """
 
 from __future__ import annotations
@@ -67,3 +68,29 @@ def machine_yardstick(unit: str, *, higher_is_better: bool = True) -> Callable[[
 def is_yardstick(unit: str) -> bool:
     """Whether a unit (as asv stores it, or as parse_unit returns it) marks a machine yardstick."""
     return YARDSTICK_MARK in unit
+
+
+# A descriptive figure has no better side: a stage's share of the end-to-end time rises whenever
+# another stage gets faster (the shares sum to 1). It is shown and graphed, and never judged.
+DESCRIPTIVE_MARK = " [descriptive]"
+
+
+def descriptive(unit: str) -> Callable[[F], F]:
+    """Decorator for `track_*` figures that describe rather than rate (never a regression or an improvement)."""
+
+    def mark(benchmark: F) -> F:
+        benchmark.unit = unit + DESCRIPTIVE_MARK  # type: ignore[attr-defined]
+        return benchmark
+
+    return mark
+
+
+def is_descriptive(unit: str) -> bool:
+    """Whether a unit (as asv stores it) marks a descriptive figure."""
+    return DESCRIPTIVE_MARK in unit
+
+
+def plain_unit(unit: str | None) -> str:
+    """The unit without any mark veracity adds: `texts/s (higher is better)` -> `texts/s`."""
+    bare, _ = parse_unit(unit)
+    return bare.replace(YARDSTICK_MARK, "").replace(DESCRIPTIVE_MARK, "")

@@ -26,6 +26,12 @@ def first_parent_history(repo: Path, ref: str) -> list[str] | None:
     return out.split() if out is not None else None
 
 
+def commits_between(repo: Path, before: str, after: str) -> list[str]:
+    """The commits after `before` up to and including `after`, oldest first (empty when git cannot tell)."""
+    out = _git(repo, "rev-list", "--reverse", f"{before}..{after}")
+    return out.split() if out else []
+
+
 def commit_subject(repo: Path, commit: str) -> str:
     out = _git(repo, "log", "-1", "--format=%s", commit)
     return out.strip() if out else ""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+import enum
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from veracity.tracking.detect import Comparison, Observation, Policy, Verdict, judge
+from veracity.tracking.detect import Comparison, Judgement, Observation, Policy, Verdict, judge
 from veracity.tracking.direction import is_yardstick
 from veracity.tracking.drift import MachineDrift, drift_behind, machine_drift
 from veracity.tracking.gitrepo import first_parent_history
@@ -34,7 +36,38 @@ class Regression(Comparison):
 
     @property
     def fails_ci(self) -> bool:
-        return self.accepted is None
+        """Worse or newly failing, and not accepted; a benchmark broken on every commit is shown, not failed."""
+        return self.accepted is None and self.verdict.is_worse
+
+
+Points = list[tuple[str, list[BenchmarkResult]]]
+
+
+def accepted_level(entry: Acceptance, points: Points, ordered: Sequence[str]) -> Observation | None:
+    """The level an entry accepted: its `level`, else what was measured at its (last) commit; None when
+    its commit is not among `ordered`."""
+    landed = entry.commits_in(ordered)
+    if not landed:
+        return None
+    if entry.level is not None:
+        return Observation(entry.level)
+    return Observation.pooled(points[landed[-1]][1])
+
+
+def _accepts(
+    entry: Acceptance,
+    points: Points,
+    ordered: Sequence[str],
+    start: int,
+    after: Observation,
+    judged: Callable[[Observation, Observation], Judgement],
+) -> bool:
+    """Whether `entry` accepts the regression whose level starts at `points[start]`: it landed in that
+    level, and the level now is not past the accepted one by more than the noise."""
+    if not any(i >= start for i in entry.commits_in(ordered)):
+        return False  # landed before the current level: this regression is another one
+    level = accepted_level(entry, points, ordered)
+    return level is not None and not judged(level, after).verdict.is_worse
 
 
 def ordered_commits(store: ResultsStore, machine: str, repo: Path | None, branch: str | None) -> list[str]:
@@ -80,8 +113,11 @@ def open_regressions(
     band of it (pooled). The first commit of that level is the first bad one; the commit before it
     the last good one. A regression stays open however long ago it began, until fixed or accepted.
 
-    Machine yardsticks are not listed (no commit can regress them); where one moved the same way
-    between the same commits, the regression carries that `machine_drift` (see tracking.drift).
+    Machine yardsticks and descriptive figures are not listed (no commit can regress them); where a
+    yardstick moved the same way between the same commits, the regression carries that
+    `machine_drift` (see tracking.drift). A benchmark that failed on every commit measured is listed
+    as BROKEN: shown, not failing CI (there is no base at which it ran). A triage entry accepts a
+    regression only when it landed in the current level and the level is not past the accepted one.
     """
     commits = ordered_commits(store, machine, repo, branch)
     if not commits:
@@ -102,37 +138,48 @@ def open_regressions(
 
     out: list[Regression] = []
     for (_, key), points in sorted(_series(store, machine, commits).items()):
-        if points[-1][0] != latest or len(points) < 2:
+        if points[-1][0] != latest:
             continue
         info = store.info(points[-1][1][0].benchmark)
-        if is_yardstick(info.unit):
-            continue
+        if is_yardstick(info.unit) or info.descriptive:
+            continue  # the machine, or a figure with no better side: never a regression
         version = points[-1][1][0].version
         points = [(c, rs) for c, rs in points if all(r.version == version for r in rs)]
-        if len(points) < 2:
-            continue
         band = noise.band_for(machine, key) if noise else None
 
-        def same_level(earlier: Observation, level: Observation, info=info, band=band) -> bool:
-            verdict = judge(earlier, level, higher_is_better=info.higher_is_better, band=band, policy=policy).verdict
-            return verdict in (Verdict.UNCHANGED, Verdict.INCOMPARABLE)
+        def judged(before: Observation, after: Observation, info=info, band=band) -> Judgement:
+            return judge(
+                before, after, higher_is_better=info.higher_is_better, band=band, policy=policy, unit=info.plain_unit
+            )
 
         # The current level: the latest commit and every commit before it at the same level.
         start = len(points) - 1
         while start >= 1:
             level = Observation.pooled([r for _, rs in points[start:] for r in rs])
-            if not same_level(Observation.pooled(points[start - 1][1]), level):
+            verdict = judged(Observation.pooled(points[start - 1][1]), level).verdict
+            if verdict not in (Verdict.UNCHANGED, Verdict.INCOMPARABLE, Verdict.BROKEN):
                 break
             start -= 1
-        if start == 0:
-            continue  # one level over the whole history: nothing to compare with
-        ref_points = points[max(0, start - window) : start]
-        ref = [r for _, rs in ref_points for r in rs]
-        before = Observation.pooled(ref)
         after = Observation.pooled([r for _, rs in points[start:] for r in rs])
-        judgement = judge(before, after, higher_is_better=info.higher_is_better, band=band, policy=policy)
-        if not judgement.verdict.is_worse:
-            continue
+        ref_points = points[max(0, start - window) : start]
+        if start == 0:
+            # One level over the whole history: nothing to compare with, unless it never ran.
+            if after.value is not None:
+                continue
+            judgement = Judgement(Verdict.BROKEN, None, None, policy.min_change)
+            before = Observation(None)
+        else:
+            before = Observation.pooled([r for _, rs in ref_points for r in rs])
+            judgement = judged(before, after)
+            if not judgement.verdict.is_worse:
+                continue
+        accepted = None
+        if triage is not None and judgement.verdict.is_worse:
+            ordered = [c for c, _ in points]
+            accepted = next(
+                (e for e in triage.candidates(key, machine) if _accepts(e, points, ordered, start, after, judged)),
+                None,
+            )
         out.append(
             Regression.judged(
                 points[-1][1][0],
@@ -141,10 +188,10 @@ def open_regressions(
                 after,
                 judgement,
                 machine=machine,
-                good_commit=points[start - 1][0],
+                good_commit=points[start - 1][0] if start else None,
                 first_bad_commit=points[start][0],
                 latest_commit=latest,
-                accepted=triage.lookup(key, machine) if triage else None,
+                accepted=accepted,
                 machine_drift=drift_behind(
                     info.unit,
                     judgement.verdict,
@@ -153,3 +200,95 @@ def open_regressions(
             )
         )
     return out
+
+
+class TriageState(enum.StrEnum):
+    ACCEPTING = "accepting"  # it accepts an open regression
+    IN_FORCE = "in force"  # its regression still stands; a later one past its level is flagged apart
+    STALE = "stale"  # its regression no longer exists, or it matches nothing here
+    EXPIRED = "expired"  # past its date: the regression counts again
+
+
+@dataclass(frozen=True)
+class TriageReview:
+    """What one triage entry does on this machine's history, in words for reports."""
+
+    entry: Acceptance
+    state: TriageState
+    detail: str
+
+    def to_json(self) -> dict:
+        return {
+            "benchmark": self.entry.benchmark,
+            "commit": self.entry.commit,
+            "reason": self.entry.reason,
+            "expires": self.entry.expires.isoformat(),
+            "state": self.state.value,
+            "detail": self.detail,
+        }
+
+
+def review_triage(
+    store: ResultsStore,
+    machine: str,
+    triage: Triage,
+    regressions: Sequence[Regression],
+    *,
+    repo: Path | None = None,
+    branch: str | None = None,
+    noise: NoiseFile | None = None,
+    policy: Policy = Policy(),  # noqa: B008
+    window: int = DEFAULT_WINDOW,
+    today: dt.date | None = None,
+) -> list[TriageReview]:
+    """Each entry of `triage` on `machine`: accepting an open regression, in force, stale or expired."""
+    today = today or dt.date.today()
+    commits = ordered_commits(store, machine, repo, branch)
+    series = {key: points for (_, key), points in _series(store, machine, commits).items()}
+    latest_keys = {key for key, points in series.items() if commits and points[-1][0] == commits[-1]}
+    accepting = {id(r.accepted) for r in regressions if r.accepted is not None}
+    out = []
+    for entry in triage.accepted:
+        if entry.machine is not None and entry.machine != machine:
+            continue
+        keys = sorted(k for k in latest_keys if entry.matches(k, machine))
+        if entry.expired(today):
+            state, detail = TriageState.EXPIRED, f"expired on {entry.expires}: the regression counts again"
+        elif id(entry) in accepting:
+            state, detail = TriageState.ACCEPTING, "accepts an open regression"
+        elif not keys:
+            state, detail = TriageState.STALE, "matches no benchmark measured at the latest commit"
+        else:
+            standing = [k for k in keys if _still_regressed(entry, series[k], store, machine, noise, policy, window)]
+            if standing:
+                state, detail = TriageState.IN_FORCE, f"its regression still stands ({len(standing)} of {len(keys)})"
+            elif not any(entry.commits_in([c for c, _ in series[k]]) for k in keys):
+                state, detail = TriageState.STALE, f"commit {entry.commit} is not in this machine's history"
+            else:
+                state, detail = TriageState.STALE, "its regression no longer exists: the latest level is back"
+        out.append(TriageReview(entry, state, detail))
+    return out
+
+
+def _still_regressed(
+    entry: Acceptance,
+    points: Points,
+    store: ResultsStore,
+    machine: str,
+    noise: NoiseFile | None,
+    policy: Policy,
+    window: int,
+) -> bool:
+    """Whether the latest level is still worse than the level before the entry's commit."""
+    ordered = [c for c, _ in points]
+    landed = entry.commits_in(ordered)
+    if not landed or landed[0] == 0:
+        return False
+    info = store.info(points[-1][1][0].benchmark)
+    before = Observation.pooled([r for _, rs in points[max(0, landed[0] - window) : landed[0]] for r in rs])
+    latest = Observation.pooled(points[-1][1])
+    band = noise.band_for(machine, points[-1][1][0].key) if noise else None
+    verdict = judge(
+        before, latest, higher_is_better=info.higher_is_better, band=band, policy=policy, unit=info.plain_unit
+    ).verdict
+    return verdict.is_worse

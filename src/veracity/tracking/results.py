@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from veracity.errors import ResultsError
-from veracity.tracking.direction import parse_unit
+from veracity.tracking.direction import is_descriptive, parse_unit, plain_unit
 
 RESULTS_API_VERSION = 2
 BENCHMARKS_API_VERSION = 2
@@ -33,6 +33,16 @@ class BenchmarkInfo:
     params: tuple[tuple[str, ...], ...] = ()
     param_names: tuple[str, ...] = ()
     version: str | None = None
+
+    @property
+    def plain_unit(self) -> str:
+        """The unit without the marks veracity adds (direction, yardstick, descriptive)."""
+        return plain_unit(self.unit)
+
+    @property
+    def descriptive(self) -> bool:
+        """A figure with no better side (see tracking.direction.descriptive): shown, never judged."""
+        return is_descriptive(self.unit)
 
     def combinations(self) -> list[tuple[str, ...]]:
         """Every parameter combination in asv's order (one empty tuple when unparameterized)."""
@@ -54,6 +64,14 @@ def benchmark_info(benchmarks: dict[str, BenchmarkInfo], name: str) -> Benchmark
 def result_key(name: str, params: tuple[str, ...]) -> str:
     """asv's display name of one parameter combination: `name(p1, p2)`, or `name` when unparameterized."""
     return f"{name}({', '.join(params)})" if params else name
+
+
+def benchmark_keys(benchmarks: dict[str, BenchmarkInfo]) -> list[str]:
+    """Every name a `--bench` pattern or a targets/triage glob can match: each benchmark's name and
+    each of its `name(params)` combinations."""
+    return [
+        k for info in benchmarks.values() for k in (info.name, *(result_key(info.name, c) for c in info.combinations()))
+    ]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,161 @@
+"""The open regressions of the latest commit: text, Markdown (pull-request comments) and JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from veracity.tracking.detect import Comparison, Verdict
+from veracity.tracking.history import Regression, TriageReview, TriageState
+from veracity.tracking.report.formatting import (
+    DRIFT_TAG,
+    _drift_notes,
+    _finite,
+    _md_cell,
+    _md_code,
+    _md_row,
+    _params_text,
+    _ratio,
+    direction_word,
+    format_value,
+    short_commit,
+)
+
+
+def change_fields(r: Comparison) -> dict:
+    """The JSON fields of a comparison row, which a regression row (a Comparison too) starts with."""
+    return {
+        "benchmark": r.benchmark,
+        "key": r.key,
+        "params": dict(r.params),
+        "unit": r.unit,
+        "direction": direction_word(r.higher_is_better),
+        "env": r.env_name,
+        "before": _finite(r.before),
+        "after": _finite(r.after),
+        "ratio": _finite(r.ratio),
+        "p_value": _finite(r.p_value),
+        "threshold": r.threshold,
+        "verdict": r.verdict.value,
+    }
+
+
+def regression_range(r: Regression) -> str:
+    if r.good_commit is None:
+        return short_commit(r.first_bad_commit)
+    return f"{short_commit(r.good_commit)}..{short_commit(r.first_bad_commit)}"
+
+
+def regressions_to_json(regressions: Sequence[Regression], triage: Sequence[TriageReview] = ()) -> str:
+    rows = [
+        {
+            **change_fields(r),
+            "machine": r.machine,
+            "good_commit": r.good_commit,
+            "first_bad_commit": r.first_bad_commit,
+            "latest_commit": r.latest_commit,
+            "accepted": None
+            if r.accepted is None
+            else {"reason": r.accepted.reason, "expires": r.accepted.expires.isoformat()},
+            "machine_drift": None if r.machine_drift is None else r.machine_drift.to_json(),
+        }
+        for r in regressions
+    ]
+    failing = sum(r.fails_ci for r in regressions)
+    broken = sum(r.verdict is Verdict.BROKEN for r in regressions)
+    drifted = sum(r.machine_drift is not None for r in regressions)
+    return json.dumps(
+        {
+            "regressions": rows,
+            "failing": failing,
+            "accepted": len(rows) - failing - broken,
+            "broken": broken,
+            "machine_drift": drifted,
+            "triage": [t.to_json() for t in triage],
+        },
+        indent=2,
+    )
+
+
+def _regression_drift_notes(regressions: Sequence[Regression]) -> list[str]:
+    drifted = [r for r in regressions if r.machine_drift is not None]
+    pairs = [(r.machine_drift, r.good_commit or r.first_bad_commit, r.latest_commit) for r in drifted]
+    return _drift_notes(pairs, len(drifted))  # type: ignore[arg-type]
+
+
+def _split_broken(regressions: Sequence[Regression]) -> tuple[list[Regression], list[Regression]]:
+    """(regressions, benchmarks broken on every commit measured): the second are shown apart, never as fine."""
+    broken = [r for r in regressions if r.verdict is Verdict.BROKEN]
+    return [r for r in regressions if r.verdict is not Verdict.BROKEN], broken
+
+
+def _triage_lines(triage: Sequence[TriageReview]) -> list[str]:
+    """The entries worth a person's look: stale or expired (an accepting or in-force one is shown on its row)."""
+    return [
+        f"triage entry {t.entry.benchmark} @ {t.entry.commit}: {t.state.value} ({t.detail})"
+        for t in triage
+        if t.state in (TriageState.STALE, TriageState.EXPIRED)
+    ]
+
+
+def regressions_to_text(regressions: Sequence[Regression], triage: Sequence[TriageReview] = ()) -> str:
+    regressions, broken = _split_broken(regressions)
+    lines = []
+    if regressions:
+        lines.append(f"{len(regressions)} open regression(s) ({sum(r.fails_ci for r in regressions)} failing CI):")
+        lines += [f"  note: {n}" for n in _regression_drift_notes(regressions)]
+    else:
+        lines.append("No open regressions.")
+    for r in regressions:
+        accepted = f"  [accepted until {r.accepted.expires}: {r.accepted.reason}]" if r.accepted else ""
+        drift = f"  [{DRIFT_TAG}]" if r.machine_drift else ""
+        lines.append(
+            f"  {r.key}  {format_value(r.before, r.unit)} -> {format_value(r.after, r.unit)}"
+            f"  ratio {_ratio(r.ratio)} ({direction_word(r.higher_is_better)})"
+            f"  commits {regression_range(r)}{accepted}{drift}"
+        )
+    if broken:
+        lines.append(f"{len(broken)} benchmark(s) broken on every commit measured (fix them: nothing is measured):")
+        lines += [f"  {r.key}  failing since {short_commit(r.first_bad_commit)} or earlier" for r in broken]
+    lines += _triage_lines(triage)
+    return "\n".join(lines)
+
+
+def regressions_to_markdown(regressions: Sequence[Regression], triage: Sequence[TriageReview] = ()) -> str:
+    regressions, broken = _split_broken(regressions)
+    notes = [
+        *(
+            f"> ⛔ {_md_code(r.key)} is broken on every commit measured"
+            f" (failing since {short_commit(r.first_bad_commit)})\n"
+            for r in broken
+        ),
+        *(f"> 🗂️ {_md_cell(line)}\n" for line in _triage_lines(triage)),
+    ]
+    if not regressions:
+        return "**No open regressions.**\n" + ("\n" + "\n".join(notes) if notes else "")
+    failing = sum(r.fails_ci for r in regressions)
+    out = [
+        f"**{len(regressions)} open regression(s)**, {failing} failing CI, {len(regressions) - failing} accepted.",
+        "",
+        *(f"> ⚠️ {_md_cell(n)}\n" for n in _regression_drift_notes(regressions)),
+        *notes,
+        "| Benchmark | Parameters | Unit | Direction | Before | After | Ratio | Commits | Status |",
+        "|---|---|---|---|---:|---:|---:|---|---|",
+    ]
+    for r in regressions:
+        status = f"accepted until {r.accepted.expires}: {r.accepted.reason}" if r.accepted else "❌ open"
+        status += f" ({DRIFT_TAG})" if r.machine_drift else ""
+        out.append(
+            _md_row(
+                _md_code(r.benchmark),
+                _params_text(r.params),
+                r.unit,
+                direction_word(r.higher_is_better),
+                format_value(r.before, r.unit),
+                format_value(r.after, r.unit),
+                _ratio(r.ratio),
+                regression_range(r),
+                status,
+            )
+        )
+    return "\n".join(out) + "\n"
