@@ -31,6 +31,9 @@ def test_change_inside_the_band_is_unchanged_even_if_significant() -> None:
     after = [x * 1.08 for x in before]
     j = judge(_obs(1.01, before), _obs(1.09, after), higher_is_better=False, band=0.10)
     assert j.verdict is Verdict.UNCHANGED
+    # The control: without the band the same 8% is past the blanket 5% and flagged, so the band decided.
+    control = judge(_obs(1.01, before), _obs(1.09, after), higher_is_better=False, band=None)
+    assert control.verdict is Verdict.WORSE
 
 
 def test_change_past_the_band_and_significant_is_flagged() -> None:
