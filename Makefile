@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: help install test test-slow test-fast lint format bench evaluate verify calibrate regressions targets publish pr-bench clean
+.PHONY: help install models test test-slow test-fast lint format bench evaluate verify calibrate regressions targets publish pr-bench clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -16,12 +16,15 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP)  ## create or update .venv with the pinned dependencies
+install: $(STAMP) models  ## .venv with the pinned dependencies, then everything a first use builds (cached)
 
-test: $(STAMP)  ## the default test run: unit, real PostgreSQL, real models, real asv runs (not the slow suites)
+models: $(STAMP)  ## the default NLI model, ONNX graphs and corpus embeddings, built once into the cache
+	$(BIN)/veracity models build
+
+test: install  ## the default test run: unit, real PostgreSQL, real models, real asv runs (not the slow suites)
 	$(BIN)/python -m pytest -m "not slow"
 
-test-slow: $(STAMP)  ## the slow suites: asv end to end with Chromium, real signals and faults, secrets, soak (CI runs them too)
+test-slow: install  ## the slow suites: asv end to end with Chromium, real signals and faults, secrets, soak (CI runs them too)
 	$(BIN)/python -m pytest -m slow
 
 test-fast: $(STAMP)  ## run the tests that need no model, database or asv

@@ -26,6 +26,17 @@ def settings(cache_dir: Path) -> Settings:
 
 
 @pytest.fixture(scope="session")
+def first_use(settings: Settings) -> Settings:
+    """Everything a first `veracity verify` builds (NLI model, ONNX graphs, corpus embeddings), built here
+    in-process and cached, so a test that starts `veracity` in a subprocess never builds it under a
+    timeout on a cold cache (`make install` builds it too)."""
+    from veracity.pipeline.session import prepare_first_use
+
+    prepare_first_use(settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
 def embedder(settings: Settings):
     from veracity.pipeline.session import load_embedder
 

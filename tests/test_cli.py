@@ -91,7 +91,7 @@ def test_data_check_confirms_checksums() -> None:
 
 @pytest.mark.models
 @pytest.mark.db
-def test_verify_answers_a_shipped_claim_as_json(database_dsn: str) -> None:
+def test_verify_answers_a_shipped_claim_as_json(first_use, database_dsn: str) -> None:
     claim = load_claims()[1]
     result = run_cli("verify", claim.claim, env={"VERACITY_DATABASE_URL": database_dsn})
     assert result.returncode == 0, result.stderr
@@ -102,7 +102,7 @@ def test_verify_answers_a_shipped_claim_as_json(database_dsn: str) -> None:
 
 @pytest.mark.models
 @pytest.mark.db
-def test_verify_file_writes_one_line_per_claim(tmp_path: Path, database_dsn: str) -> None:
+def test_verify_file_writes_one_line_per_claim(tmp_path: Path, first_use, database_dsn: str) -> None:
     claims = tmp_path / "claims.jsonl"
     claims.write_text("".join(json.dumps({"id": c.id, "claim": c.claim}) + "\n" for c in load_claims()[:3]))
     out = tmp_path / "verdicts.jsonl"

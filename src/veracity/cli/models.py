@@ -1,4 +1,8 @@
-"""`veracity models build`: the default NLI model (trained once, cached) and the ONNX graphs the backends run."""
+"""`veracity models build`: what a first use would build, built once and cached (make install runs it).
+
+The default NLI model (trained), the ONNX graphs the configured backends run, and the corpus
+embeddings; asv's install step runs it for every commit it measures.
+"""
 
 from __future__ import annotations
 
@@ -8,34 +12,17 @@ from veracity.cli.parsing import Commands, add_cache_dir, settings
 
 
 def run(args: argparse.Namespace) -> int:
-    from veracity.config import effective_backend
-    from veracity.pipeline.nli_training import build_default_nli
-    from veracity.pipeline.session import load_embedder, load_nli
+    from veracity.pipeline.session import prepare_first_use
 
-    configured = settings(args)
-    report = build_default_nli(configured.cache_dir, force=args.force, show_progress=True)
-    state = f"built in {report.seconds:.0f} s" if report.built else "cached"
-    print(f"NLI model {state}: {report.path}")
-    print(
-        f"held-out accuracy {report.test_accuracy:.3f} on {report.test_pairs} pairs from template groups "
-        f"unseen in training ({report.train_pairs} training pairs; the project's own synthetic set)"
-    )
-    # The ONNX graphs the configured backends run, exported now (asv's install step calls this)
-    # rather than inside the first benchmark or the first `verify`.
-    for what, backend, load in (
-        ("embedding", configured.embedding_backend, load_embedder),
-        ("NLI", configured.nli_backend, load_nli),
-    ):
-        if effective_backend(backend, configured.device) != "torch":
-            info = load(configured, show_progress=True).backend_info
-            print(f"{what} backend {info.requested}: {info.resolved} ({info.precision}) ready")
+    for line in prepare_first_use(settings(args), force=args.force, show_progress=True):
+        print(line, flush=True)
     return 0
 
 
 def register(commands: Commands) -> None:
-    models = commands.add_parser("models", help="build or inspect the default NLI model")
+    models = commands.add_parser("models", help="build the default NLI model, ONNX graphs and corpus embeddings")
     sub = models.add_subparsers(dest="models_command", required=True, parser_class=type(models))
-    build = sub.add_parser("build", help="fine-tune the default NLI cross-encoder (cached)")
-    build.add_argument("--force", action="store_true", help="rebuild even if a cached model exists")
+    build = sub.add_parser("build", help="everything a first use builds, once and cached")
+    build.add_argument("--force", action="store_true", help="rebuild the NLI model even if a cached one exists")
     add_cache_dir(build, "where models are cached (default ~/.cache/veracity)")
     build.set_defaults(handler=run)
