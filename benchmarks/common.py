@@ -72,21 +72,26 @@ def require_cuda() -> None:
         raise NotImplementedError("no CUDA GPU on this machine")
 
 
+def declared_mark(name: str, unit: str, suffix: str) -> Callable[[Callable], Callable]:
+    """The unit-marking decorator `veracity.tracking.direction.<name>(unit)`, or, on a commit whose
+    `veracity` predates it, one that writes the same unit by hand (`unit + suffix`): without it every
+    benchmark of a module that uses the mark fails to import against that commit."""
+    from veracity.tracking import direction
+
+    declared = getattr(direction, name, None)
+    if declared is not None:
+        return declared(unit)
+
+    def mark(benchmark: Callable) -> Callable:
+        benchmark.unit = unit + suffix  # type: ignore[attr-defined]
+        return benchmark
+
+    return mark
+
+
 def descriptive(unit: str) -> Callable[[Callable], Callable]:
-    """`veracity.tracking.direction.descriptive` (a figure with no better side: shown, never judged),
-    or the same unit mark by hand on commits whose `veracity` predates it."""
-    try:
-        from veracity.tracking.direction import descriptive as declared
-    except ImportError:
-
-        def declared(unit: str) -> Callable[[Callable], Callable]:
-            def mark(benchmark: Callable) -> Callable:
-                benchmark.unit = unit + " [descriptive]"  # type: ignore[attr-defined]
-                return benchmark
-
-            return mark
-
-    return declared(unit)
+    """A figure with no better side (a stage's share): shown and graphed, never judged."""
+    return declared_mark("descriptive", unit, " [descriptive]")
 
 
 @functools.cache

@@ -11,26 +11,14 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from benchmarks.common import pin_threads
+from benchmarks.common import declared_mark, pin_threads
 from benchmarks.timing import best_rate
 
 
 def machine_yardstick(unit: str) -> Callable[[Callable], Callable]:
-    """`veracity.tracking.direction.machine_yardstick`, or the same unit mark by hand on commits
-    before yardsticks existed (bb9dcf7): without this shim every benchmark of a module that declares
-    a yardstick failed to import against those commits."""
-    try:
-        from veracity.tracking.direction import machine_yardstick as declared
-    except ImportError:
-
-        def declared(unit: str) -> Callable[[Callable], Callable]:
-            def mark(benchmark: Callable) -> Callable:
-                benchmark.unit = unit + " [machine yardstick] (higher is better)"  # type: ignore[attr-defined]
-                return benchmark
-
-            return mark
-
-    return declared(unit)
+    """A figure of the machine, not the code (never a regression); marked by hand on commits before
+    yardsticks existed (bb9dcf7)."""
+    return declared_mark("machine_yardstick", unit, " [machine yardstick] (higher is better)")
 
 
 MATMUL_SIZE = 1024
