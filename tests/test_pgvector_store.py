@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import psycopg.sql
 import pytest
@@ -30,10 +32,28 @@ def clustered() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return corpus, queries, exact.search_many(queries, 10)
 
 
+def _plan_nodes(node: dict) -> Iterator[dict]:
+    yield node
+    for child in node.get("Plans", ()):
+        yield from _plan_nodes(child)
+
+
+def _scans(store: PgVectorStore, query: np.ndarray, k: int) -> list[tuple[str, str | None]]:
+    """(node type, index name) of each node of the plan the store's own session makes for its search.
+
+    The store's connection and query, not a fresh session: the search settings it set (probes,
+    ef_search, no sequential scan) are part of what chooses the plan.
+    """
+    explain = psycopg.sql.SQL("EXPLAIN (FORMAT JSON) ") + store._query
+    ((plan,),) = store._conn.execute(explain, (np.asarray(query, dtype=np.float32), k)).fetchall()
+    return [(node["Node Type"], node.get("Index Name")) for node in _plan_nodes(plan[0]["Plan"])]
+
+
 def test_exact_scan_matches_numpy_ground_truth(database_dsn: str, clustered) -> None:
     corpus, queries, truth = clustered
     with PgVectorStore(database_dsn, DIM, IndexSpec("exact")) as store:
         store.load(np.arange(N), corpus)
+        assert ("Seq Scan", None) in _scans(store, queries[0], 10)
         assert recall_at_k(store.search_many(queries, 10), truth, 10) == 1.0
         assert store.index_size_bytes() == 0
 
@@ -52,6 +72,8 @@ def test_ann_index_reaches_recall_and_reports_size(database_dsn: str, clustered,
     corpus, queries, truth = clustered
     with PgVectorStore(database_dsn, DIM, spec) as store:
         store.load(np.arange(N), corpus)
+        # A sequential scan would reach any recall floor: the search must go through the ANN index.
+        assert ("Index Scan", f"vectors_{spec.kind}_idx") in _scans(store, queries[0], 10)
         assert recall_at_k(store.search_many(queries, 10), truth, 10) >= floor
         assert store.index_size_bytes() > 0
         assert store.timing.load_s > 0 and store.timing.index_s > 0
@@ -137,6 +159,7 @@ def test_attached_store_searches_a_kept_table_and_never_drops_it(database_dsn: s
     owner = PgVectorStore(database_dsn, DIM, IndexSpec("hnsw"))
     owner.load(np.arange(N), corpus)
     with PgVectorStore(database_dsn, DIM, IndexSpec("hnsw", ef_search=100), attach=owner.schema) as attached:
+        assert ("Index Scan", "vectors_hnsw_idx") in _scans(attached, queries[0], 10)
         assert recall_at_k(attached.search_many(queries, 10), truth, 10) >= 0.95
     owner.detach()  # the loading process goes away; the table stays for others
     with PgVectorStore(database_dsn, DIM, IndexSpec("hnsw"), attach=owner.schema) as again:
