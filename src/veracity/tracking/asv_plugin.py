@@ -7,6 +7,11 @@ a rise is not; each series' threshold is widened to its calibrated noise band; a
 regressions of the latest commit (what `veracity regressions` reports) are added where asv's step
 detection, which needs a level to persist, has not listed them yet. A second publisher writes
 html/targets.html and links it from the navigation bar.
+
+asv calls `setup()` when it imports the plugin, before any command does its work: it installs the
+hooks of tracking.asv_commands, so plain `asv compare`, `asv continuous` and `asv find` know
+direction and noise too (checked against the pinned asv; on a mismatch, one warning line and
+asv's own behaviour).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from asv.publishing import OutputPublisher
 
 from veracity.errors import VeracityError
 from veracity.fsutil import atomic_write_text
+from veracity.tracking import asv_commands
 from veracity.tracking.asvconf import AsvConfig
 from veracity.tracking.direction import is_descriptive, is_yardstick, parse_unit
 from veracity.tracking.noise import NoiseFile
@@ -33,6 +39,11 @@ from veracity.tracking.triage import load_triage
 ORDER_OFFLINE = 20
 ORDER_REGRESSIONS = 10
 ORDER_TARGETS = 11
+
+
+def setup() -> None:
+    """Called by asv when it imports the plugin: direction-aware compare, continuous and find."""
+    asv_commands.install()
 
 
 def _reciprocal_steps(steps: list) -> list:
