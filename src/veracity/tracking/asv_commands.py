@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from veracity.tracking.direction import is_descriptive, is_yardstick, parse_unit
-from veracity.tracking.noise import NoiseFile
+from veracity.tracking.noise import CALIBRATED_HERE, NoiseFile
 
 PINNED_ASV = "0.6.6"
 _MARK = "__veracity_hook__"
@@ -96,11 +96,13 @@ def noise_band(noise: NoiseFile, machine: str, key: str, *, paired: bool) -> Ban
     """
     from veracity.tracking.detect import Policy
 
-    band = noise.band_for(machine, key, paired=paired)
-    if band is None:
+    figure = noise.noise_for(machine, key, paired=paired)
+    if figure is None:
         return None
-    kind = "paired calibrated noise bands" if paired else "calibrated noise bands"
-    return Band(max(Policy().calibrated_floor, band), kind)
+    kind = "paired calibrated noise bands" if figure.paired else "calibrated noise bands"
+    if figure.origin != CALIBRATED_HERE:
+        kind += f" ({figure.origin})"
+    return Band(max(Policy().calibrated_floor, figure.band), kind)
 
 
 # -- asv compare / asv continuous -----------------------------------------------------------------

@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Self
 
 from veracity.tracking.noise import NoiseFile
@@ -213,6 +213,8 @@ class Comparison:
     p_value: float | None
     threshold: float
     verdict: Verdict
+    # Where the threshold's noise figure came from, in words (tracking.noise.NoiseFigure.source).
+    noise_source: str = field(default="", kw_only=True)
 
     @classmethod
     def judged(
@@ -240,6 +242,11 @@ class Comparison:
             verdict=judgement.verdict,
             **more,
         )
+
+
+def blanket_source(policy: Policy) -> str:
+    """The source of a threshold where no noise figure is known for the machine."""
+    return f"no noise figure for this machine: blanket {policy.min_change:.0%}"
 
 
 def _group(results: Iterable[BenchmarkResult]) -> dict[tuple[str, str], list[BenchmarkResult]]:
@@ -275,6 +282,7 @@ def compare_results(
         rb, ra = groups_b.get((env_name, key), []), groups_a.get((env_name, key), [])
         sample = (rb or ra)[0]
         info = benchmark_info(benchmarks, sample.benchmark)
+        figure = noise.noise_for(machine, key, paired=paired) if noise else None
         versions = {r.version for r in rb + ra if r.version}
         ob, oa = Observation.pooled(rb), Observation.pooled(ra)
         if not rb or not ra or len(versions) > 1:
@@ -287,11 +295,12 @@ def compare_results(
                 ob,
                 oa,
                 higher_is_better=info.higher_is_better,
-                band=noise.band_for(machine, key, paired=paired) if noise else None,
+                band=figure.band if figure else None,
                 policy=policy,
                 final=final,
                 runs=(runs or {}).get(key, 1),
                 unit=info.plain_unit,
             )
-        out.append(Comparison.judged(sample, info, ob, oa, judgement))
+        source = figure.source if figure else blanket_source(policy)
+        out.append(Comparison.judged(sample, info, ob, oa, judgement, noise_source=source))
     return out

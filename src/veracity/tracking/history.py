@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from veracity.tracking.detect import Comparison, Judgement, Observation, Policy, Verdict, judge
+from veracity.tracking.detect import Comparison, Judgement, Observation, Policy, Verdict, blanket_source, judge
 from veracity.tracking.direction import is_yardstick
 from veracity.tracking.drift import MachineDrift, drift_behind, machine_drift
 from veracity.tracking.gitrepo import first_parent_history
@@ -145,7 +145,8 @@ def open_regressions(
             continue  # the machine, or a figure with no better side: never a regression
         version = points[-1][1][0].version
         points = [(c, rs) for c, rs in points if all(r.version == version for r in rs)]
-        band = noise.band_for(machine, key) if noise else None
+        figure = noise.noise_for(machine, key) if noise else None
+        band = figure.band if figure else None
 
         def judged(before: Observation, after: Observation, info=info, band=band) -> Judgement:
             return judge(
@@ -192,6 +193,7 @@ def open_regressions(
                 first_bad_commit=points[start][0],
                 latest_commit=latest,
                 accepted=accepted,
+                noise_source=figure.source if figure else blanket_source(policy),
                 machine_drift=drift_behind(
                     info.unit,
                     judgement.verdict,

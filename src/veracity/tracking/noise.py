@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -93,6 +94,49 @@ def _band_json(band: NoiseBand) -> dict[str, float | int]:
     return {f: v for f, v in asdict(band).items() if f != "key" and not (f == "paired" and v is None)}
 
 
+CALIBRATED_HERE = "calibrated on this machine"
+
+
+@dataclass(frozen=True)
+class NoiseFigure:
+    """A band to judge against, and where it came from (`origin`: CALIBRATED_HERE, or the class prior)."""
+
+    band: float
+    paired: bool
+    origin: str
+
+    @property
+    def source(self) -> str:
+        """In words, for every report: `paired band calibrated on this machine`."""
+        return f"{'paired band' if self.paired else 'band'} {self.origin}"
+
+
+def _figure(entry: NoiseBand, paired: bool, origin: str) -> NoiseFigure:
+    if paired and entry.paired is not None:
+        return NoiseFigure(entry.paired, True, origin)
+    return NoiseFigure(entry.band, False, origin)
+
+
+# `veracity bench` names a machine `<cpu model>-<cores>c-<isa>[-<gpu>...]` (tracking.machine).
+_MACHINE_NAME = re.compile(
+    r"^(?P<cpu>[a-z0-9-]+)-(?P<cores>\d+)c-(?P<isa>avx512|avx2|x86_64|aarch64|arm64|ppc64le|s390x)(?P<gpu>-.+)?$"
+)
+
+
+def hardware_class(machine: str) -> str | None:
+    """The hardware class of a machine named as veracity names machines: CPU vendor and family (the
+    first two words of the model), cores, ISA level and any GPU; None for a name of another form.
+
+    `amd-epyc-7b13-2c-avx2` and `amd-epyc-9r14-2c-avx2` are one class, `amd-epyc-2c-avx2`: their
+    bands may stand in for each other until a machine has its own.
+    """
+    found = _MACHINE_NAME.match(machine)
+    if not found:
+        return None
+    family = "-".join(found["cpu"].split("-")[:2])
+    return f"{family}-{found['cores']}c-{found['isa']}{found['gpu'] or ''}"
+
+
 class NoiseFile:
     """The committed noise file: machine -> benchmark key -> band."""
 
@@ -125,10 +169,10 @@ class NoiseFile:
                     for key, b in entry["bands"].items()
                 }
                 for b in bands.values():
-                    if not (math.isfinite(b.band) and b.band >= 0):
-                        raise ValueError(f"band of {b.key!r} is not a non-negative number")
-                    if b.paired is not None and not (math.isfinite(b.paired) and b.paired >= 0):
-                        raise ValueError(f"paired band of {b.key!r} is not a non-negative number")
+                    if not (math.isfinite(b.band) and 0 < b.band < 1):
+                        raise ValueError(f"band of {b.key!r} is {b.band}, not a fraction in (0, 1)")
+                    if b.paired is not None and not (math.isfinite(b.paired) and 0 < b.paired < 1):
+                        raise ValueError(f"paired band of {b.key!r} is {b.paired}, not a fraction in (0, 1)")
                 machines[machine] = MachineNoise(
                     machine=machine,
                     commit=str(entry.get("commit", "")),
@@ -145,17 +189,30 @@ class NoiseFile:
         entry = self.machines.get(machine)
         return entry.bands.get(key) if entry else None
 
-    def band_for(self, machine: str, key: str, *, paired: bool = False) -> float | None:
-        """The band to judge `key` on `machine` against, None where none was calibrated.
+    def noise_for(self, machine: str, key: str, *, paired: bool = False) -> NoiseFigure | None:
+        """The band to judge `key` on `machine` against and where it came from; None where none is known.
 
         `paired`: the two sides were measured in one asv run with interleaved rounds, so the paired
         band applies where one was calibrated; otherwise (and always for results of separate asv
-        runs) the across-runs band.
+        runs) the across-runs band. A machine with no band of its own borrows one calibrated on a
+        machine of the same hardware class (see `hardware_class`), and says so.
         """
-        entry = self.band(machine, key)
-        if entry is None:
+        own = self.band(machine, key)
+        if own is not None:
+            return _figure(own, paired, CALIBRATED_HERE)
+        kind = hardware_class(machine)
+        if kind is None:
             return None
-        return entry.paired if paired and entry.paired is not None else entry.band
+        for other in sorted(self.machines):
+            entry = self.band(other, key)
+            if other != machine and entry is not None and hardware_class(other) == kind:
+                return _figure(entry, paired, f"prior from class {kind} (calibrated on {other})")
+        return None
+
+    def band_for(self, machine: str, key: str, *, paired: bool = False) -> float | None:
+        """The band of `noise_for`, without its source."""
+        figure = self.noise_for(machine, key, paired=paired)
+        return figure.band if figure else None
 
     def update(self, machine: str, commit: str, bands: Sequence[NoiseBand]) -> None:
         """Replace the bands of the calibrated benchmarks on `machine`, keeping the others."""

@@ -19,6 +19,7 @@ from veracity.tracking.report.formatting import (
     _ratio,
     direction_word,
     format_value,
+    noise_sources,
     short_commit,
 )
 from veracity.tracking.report.regressions import change_fields
@@ -92,6 +93,7 @@ def comparison_to_markdown(
         + (f", {c['incomparable']} not comparable" if c["incomparable"] else "")
         + ".",
         "",
+        *([f"Noise figures: {_md_cell(noise_sources(rows))}.", ""] if noise_sources(rows) else []),
         *(f"> ⚠️ {_md_cell(n)}\n" for n in _comparison_drift_notes(rows, before, after, drift)),
     ]
     changed = _changed(rows)
@@ -138,6 +140,8 @@ def comparison_to_text(
             f" {format_value(r.after, r.unit):>16}"
             f"  {_ratio(r.ratio):>7}  {r.key}  ({direction_word(r.higher_is_better)})"
         )
+    if noise_sources(rows):
+        lines.append(f"  noise figures: {noise_sources(rows)}")
     return "\n".join(lines)
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 
+from veracity.tracking.detect import Comparison
 from veracity.tracking.drift import MachineDrift
 
 _TIME_STEPS = ((1e-6, "ns", 1e9), (1e-3, "µs", 1e6), (1.0, "ms", 1e3))
@@ -104,3 +106,9 @@ def _drift_notes(pairs: Sequence[tuple[MachineDrift, str, str]], affected: int) 
         + ". Re-measure both commits side by side: "
         + ", ".join(commands)
     ]
+
+
+def noise_sources(rows: Sequence[Comparison]) -> str:
+    """Where the rows' noise figures came from, most common first: `3 band calibrated on this machine; 1 ...`."""
+    counts = Counter(r.noise_source for r in rows if r.noise_source)
+    return "; ".join(f"{n} {source}" for source, n in counts.most_common())

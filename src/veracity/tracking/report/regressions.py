@@ -18,6 +18,7 @@ from veracity.tracking.report.formatting import (
     _ratio,
     direction_word,
     format_value,
+    noise_sources,
     short_commit,
 )
 
@@ -37,6 +38,7 @@ def change_fields(r: Comparison) -> dict:
         "p_value": _finite(r.p_value),
         "threshold": r.threshold,
         "verdict": r.verdict.value,
+        "noise_source": r.noise_source,
     }
 
 
@@ -114,6 +116,8 @@ def regressions_to_text(regressions: Sequence[Regression], triage: Sequence[Tria
             f"  ratio {_ratio(r.ratio)} ({direction_word(r.higher_is_better)})"
             f"  commits {regression_range(r)}{accepted}{drift}"
         )
+    if regressions:
+        lines.append(f"  noise figures: {noise_sources(regressions)}")
     if broken:
         lines.append(f"{len(broken)} benchmark(s) broken on every commit measured (fix them: nothing is measured):")
         lines += [f"  {r.key}  failing since {short_commit(r.first_bad_commit)} or earlier" for r in broken]
@@ -136,6 +140,8 @@ def regressions_to_markdown(regressions: Sequence[Regression], triage: Sequence[
     failing = sum(r.fails_ci for r in regressions)
     out = [
         f"**{len(regressions)} open regression(s)**, {failing} failing CI, {len(regressions) - failing} accepted.",
+        "",
+        f"Noise figures: {_md_cell(noise_sources(regressions))}.",
         "",
         *(f"> ⚠️ {_md_cell(n)}\n" for n in _regression_drift_notes(regressions)),
         *notes,
