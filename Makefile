@@ -41,7 +41,7 @@ format: $(STAMP)  ## apply ruff fixes and formatting
 COMMITS ?= 5
 BENCH_ARGS ?=
 
-bench: $(STAMP)  ## the main job: asv over the last COMMITS commits (default 5), publish html/, report regressions
+bench: install  ## the main job: asv over the last COMMITS commits (default 5), publish html/, report regressions
 	$(BIN)/veracity bench --commits $(COMMITS) $(BENCH_ARGS)
 
 evaluate: $(STAMP)  ## verdict accuracy and latency of the pipeline on the shipped claims
