@@ -271,7 +271,8 @@ def test_hooks_that_do_not_fit_leave_plain_asv_with_one_warning(history: ToyRepo
 def pull_request(
     asv_home: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[ToyRepo, subprocess.CompletedProcess]:
-    """c0 .. c2, then c3 halves throughput and doubles time, c4 .. c6 keep it, `fix` restores it.
+    """c0 .. c2, then c3 halves throughput and makes time 4x (clear of a busy clock), c4 .. c6 keep it, `fix`
+    restores it.
 
     `asv continuous c2 c3 -b Suite`, as a pull-request workflow runs it, once for the tests below.
     """
@@ -279,7 +280,7 @@ def pull_request(
     for label in ("c0", "c1", "c2"):
         repo.commit(label)
     for label in ("c3", "c4", "c5", "c6"):
-        repo.commit(label, throughput=0.5, time=2.0)
+        repo.commit(label, throughput=0.5, time=4.0)
     repo.commit("fix")
     continuous = repo.asv("continuous", "c2", "c3", "--machine", MACHINE, "-b", "Suite", check=False)
     return repo, continuous
