@@ -263,3 +263,16 @@ def test_every_quick_selection_pattern_selects_a_benchmark(suite_run: SuiteRun) 
     assert patterns, f"{QUICK_SELECTION} holds no patterns"
     empty = [pattern for pattern in patterns if not any(selected_by([pattern], key) for key in keys)]
     assert not empty, f"{QUICK_SELECTION}: these patterns select no benchmark of the suite: {empty}"
+
+
+def test_every_committed_target_resolves_to_a_benchmark_with_data(suite_run: SuiteRun) -> None:
+    """A target that names nothing could never fail (issue 22, point 5): each one must match a benchmark
+    of the suite, and that benchmark must have measured a value in this run."""
+    from veracity.tracking.results import benchmark_keys
+    from veracity.tracking.targets import evaluate_target, load_targets
+
+    targets = load_targets(REPO / "benchmarks" / "targets.toml")
+    keys = benchmark_keys(suite_run.benchmarks)
+    statuses = [evaluate_target(t, list(suite_run.results.values()), keys) for t in targets]
+    unresolved = [f"{s.target.title} ({s.target.benchmark}): {s.status.value}" for s in statuses if s.key is None]
+    assert not unresolved, f"targets without a benchmark or data: {unresolved}"
