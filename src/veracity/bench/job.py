@@ -16,6 +16,7 @@ from pathlib import Path
 
 from veracity.bench.database import shared_database
 from veracity.config import Settings
+from veracity.db.dsn import redact_dsn
 from veracity.errors import ConfigError, VeracityError
 from veracity.tracking.asvconf import AsvConfig
 from veracity.tracking.asvrun import RunOptions, check_bench_patterns, register_machine, run_benchmarks
@@ -139,5 +140,5 @@ def run_bench(options: BenchOptions, settings: Settings) -> int:
     try:
         print(regressions_report(asv_config, machine=machine).text)
     except VeracityError as exc:  # the site is published: say what is wrong with the report, as the command would
-        print(f"veracity: error: {exc}", file=sys.stderr)
+        print(f"veracity: error: {redact_dsn(str(exc))}", file=sys.stderr)
     return 0
