@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psutil
 
-from veracity.cloud.local_shards import SHARD_STOP_GRACE_S, stop_shards
+from veracity.cloud.local_runner import SHARD_STOP_GRACE_S, stop_shards
 
 # A "shard" that ignores SIGINT and starts, in a session of its own (as run_process_group starts
 # asv), a child that ignores it too; it writes the child's pid, then waits. Neither ends on its own

@@ -23,7 +23,7 @@ import pytest
 from reliability_helpers import SECRETS, assert_one_line_error, postgres_processes, results_of, snapshot, wait_for
 from toy_suite import ToyRepo
 
-from veracity.cloud.local_shards import _alive
+from veracity.cloud.local_runner import _alive
 from veracity.cloud.planning import measured_commits, resolve_range
 
 pytestmark = [pytest.mark.asv, pytest.mark.db, pytest.mark.slow]

@@ -10,8 +10,8 @@ from veracity.errors import VeracityError
 
 
 def run(args: argparse.Namespace) -> int:
-    from veracity.pipeline.batch import verify_to_file, verify_to_stdout
     from veracity.pipeline.claims_file import ClaimInput, read_claims_file
+    from veracity.pipeline.verdict_lines import verify_to_file, verify_to_stdout
 
     if (args.claim is None) == (args.file is None):
         raise VeracityError("give one claim as an argument or --file claims.jsonl, not both or neither")

@@ -133,7 +133,7 @@ def _register_here(config: AsvConfig, fingerprint: Fingerprint, gpu: str | None)
 def _run_here(
     config: AsvConfig, bundle: Path, requests: Sequence[ShardRequest], staging: Path, fingerprint: Fingerprint
 ) -> list[Path]:
-    from veracity.cloud.local_shards import run_local_shards
+    from veracity.cloud.local_runner import run_local_shards
 
     # One database server for all shards, as `make bench` does; benchmark processes cannot stop one.
     with shared_database(Settings.from_env()) as db_env:
