@@ -92,11 +92,12 @@ def _split_broken(regressions: Sequence[Regression]) -> tuple[list[Regression], 
 
 
 def _triage_lines(triage: Sequence[TriageReview]) -> list[str]:
-    """The entries worth a person's look: stale or expired (an accepting or in-force one is shown on its row)."""
+    """The entries that accept no row shown: in force (their regression stands, a later one is flagged apart),
+    stale or expired; an accepting one is shown on the row it accepts."""
     return [
         f"triage entry {t.entry.benchmark} @ {t.entry.commit}: {t.state.value} ({t.detail})"
         for t in triage
-        if t.state in (TriageState.STALE, TriageState.EXPIRED)
+        if t.state is not TriageState.ACCEPTING
     ]
 
 
