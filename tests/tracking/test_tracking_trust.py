@@ -252,3 +252,20 @@ def test_the_seed_targets_are_the_committed_ones() -> None:
 
     committed = Path(__file__).resolve().parents[2] / "benchmarks" / "targets.toml"
     assert load_targets(committed) == SEED_TARGETS
+
+
+@pytest.mark.parametrize(
+    ("level", "now", "past"),
+    [
+        (92.7 * MB, 95 * MB, False),  # within 5%
+        (92.7 * MB, 150 * MB, True),
+        (0.0, 0.5 * 2**20, False),  # an accepted level of zero: judged against the 1 MiB floor, as judge does
+        (0.0, 200 * MB, True),
+    ],
+)
+def test_past_an_accepted_level_is_decided_as_judge_decides(level: float, now: float, past: bool) -> None:
+    from veracity.tracking.detect import past_by_more_than
+
+    decided = past_by_more_than(level, now, higher_is_better=False, threshold=0.05, unit="bytes")
+    judged = judge(Observation(level), Observation(now), higher_is_better=False, band=None, unit="bytes")
+    assert decided is past and (judged.verdict is Verdict.WORSE) is past

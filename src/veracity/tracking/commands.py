@@ -8,7 +8,6 @@ which the command line turns into one line and exit code 2.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,7 +15,8 @@ from pathlib import Path
 from veracity.errors import AsvRunError, VeracityError
 from veracity.tracking.asvconf import AsvConfig
 from veracity.tracking.asvrun import RunOptions, check_bench_patterns, register_machine, run_benchmarks
-from veracity.tracking.detect import Policy, Verdict, badness
+from veracity.tracking.detect import Policy, Verdict, past_by_more_than
+from veracity.tracking.direction import plain_unit
 from veracity.tracking.gitrepo import commits_between, rev_parse
 from veracity.tracking.noise import NoiseFile
 from veracity.tracking.triage import Acceptance, Triage, load_triage
@@ -127,10 +127,18 @@ def accepted_changes(config: AsvConfig, outcome: CompareOutcome, triage: Triage)
         for entry in triage.candidates(row.key, outcome.machine):
             if not entry.commits_in(landed):
                 continue
-            if entry.level is not None and row.after is not None:
-                past = badness(entry.level, row.after, row.higher_is_better) if entry.level else math.inf
-                if past > row.threshold:
-                    continue
+            if (
+                entry.level is not None
+                and row.after is not None
+                and past_by_more_than(
+                    entry.level,
+                    row.after,
+                    higher_is_better=row.higher_is_better,
+                    threshold=row.threshold,
+                    unit=plain_unit(row.unit),
+                )
+            ):
+                continue
             out[row.key] = entry
             break
     return out

@@ -197,6 +197,17 @@ def _judge_difference(b: float, a: float, *, higher_is_better: bool, unit: str, 
     return Judgement(Verdict.WORSE if worse else Verdict.BETTER, ratio, None, threshold)
 
 
+def past_by_more_than(before: float, after: float, *, higher_is_better: bool, threshold: float, unit: str) -> bool:
+    """Whether `after` is worse than `before` by more than `threshold`, as `judge` decides it for two values
+    without samples: by ratio, or by difference against the unit's floor where no ratio can be taken."""
+    if not math.isfinite(before) or not math.isfinite(after):
+        return False
+    if before == 0 or after == 0 or (before < 0) != (after < 0):
+        judged = _judge_difference(before, after, higher_is_better=higher_is_better, unit=unit, threshold=threshold)
+        return judged.verdict is Verdict.WORSE
+    return badness(before, after, higher_is_better) > threshold
+
+
 @dataclass(frozen=True)
 class Comparison:
     """One benchmark (one parameter combination) judged between two commits."""

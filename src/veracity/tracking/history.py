@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,7 @@ from veracity.tracking.direction import is_yardstick
 from veracity.tracking.drift import MachineDrift, drift_behind, machine_drift
 from veracity.tracking.gitrepo import first_parent_history
 from veracity.tracking.noise import NoiseFile
-from veracity.tracking.results import BenchmarkResult, ResultsStore
+from veracity.tracking.results import BenchmarkInfo, BenchmarkResult, ResultsStore
 from veracity.tracking.triage import Acceptance, Triage
 
 DEFAULT_WINDOW = 5
@@ -41,6 +42,14 @@ class Regression(Comparison):
 
 
 Points = list[tuple[str, list[BenchmarkResult]]]
+Judge = Callable[[Observation, Observation], Judgement]
+
+
+def _judge_with(info: BenchmarkInfo, band: float | None, policy: Policy) -> Judge:
+    """How the history judges one benchmark: its direction, its unit's floor at zero, this band and policy."""
+    return functools.partial(
+        judge, higher_is_better=info.higher_is_better, band=band, policy=policy, unit=info.plain_unit
+    )
 
 
 def accepted_level(entry: Acceptance, points: Points, ordered: Sequence[str]) -> Observation | None:
@@ -60,7 +69,7 @@ def _accepts(
     ordered: Sequence[str],
     start: int,
     after: Observation,
-    judged: Callable[[Observation, Observation], Judgement],
+    judged: Judge,
 ) -> bool:
     """Whether `entry` accepts the regression whose level starts at `points[start]`: it landed in that
     level, and the level now is not past the accepted one by more than the noise."""
@@ -146,12 +155,7 @@ def open_regressions(
         version = points[-1][1][0].version
         points = [(c, rs) for c, rs in points if all(r.version == version for r in rs)]
         figure = noise.noise_for(machine, key) if noise else None
-        band = figure.band if figure else None
-
-        def judged(before: Observation, after: Observation, info=info, band=band) -> Judgement:
-            return judge(
-                before, after, higher_is_better=info.higher_is_better, band=band, policy=policy, unit=info.plain_unit
-            )
+        judged = _judge_with(info, figure.band if figure else None, policy)
 
         # The current level: the latest commit and every commit before it at the same level.
         start = len(points) - 1
@@ -290,7 +294,4 @@ def _still_regressed(
     before = Observation.pooled([r for _, rs in points[max(0, landed[0] - window) : landed[0]] for r in rs])
     latest = Observation.pooled(points[-1][1])
     band = noise.band_for(machine, points[-1][1][0].key) if noise else None
-    verdict = judge(
-        before, latest, higher_is_better=info.higher_is_better, band=band, policy=policy, unit=info.plain_unit
-    ).verdict
-    return verdict.is_worse
+    return _judge_with(info, band, policy)(before, latest).verdict.is_worse
