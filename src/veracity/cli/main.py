@@ -9,12 +9,14 @@ from types import FrameType
 
 from veracity.cli import (
     bench,
+    bisect,
     calibrate,
     cloud,
     compare,
     data,
     db,
     evaluate,
+    explain,
     models,
     publish,
     regressions,
@@ -24,7 +26,22 @@ from veracity.cli import (
 from veracity.cli.handler import run_handler
 from veracity.cli.parsing import Commands, UsageParser
 
-COMMAND_MODULES = (verify, evaluate, models, data, bench, db, regressions, compare, calibrate, targets, publish, cloud)
+COMMAND_MODULES = (
+    verify,
+    evaluate,
+    models,
+    data,
+    bench,
+    db,
+    regressions,
+    compare,
+    bisect,
+    calibrate,
+    targets,
+    publish,
+    cloud,
+    explain,
+)
 
 EXIT_INTERRUPTED = 130
 

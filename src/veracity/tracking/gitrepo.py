@@ -32,6 +32,27 @@ def commits_between(repo: Path, before: str, after: str) -> list[str]:
     return out.split() if out else []
 
 
+def first_parent_between(repo: Path, before: str, after: str) -> list[str]:
+    """The first-parent commits after `before` up to and including `after`, oldest first, as
+    `git bisect --first-parent` walks them (empty when git cannot tell)."""
+    out = _git(repo, "rev-list", "--first-parent", "--reverse", f"{before}..{after}")
+    return out.split() if out else []
+
+
+def is_ancestor(repo: Path, ancestor: str, commit: str) -> bool:
+    """Whether `ancestor` is `commit` or one of its ancestors."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(repo), "merge-base", "--is-ancestor", ancestor, commit],
+            capture_output=True,
+            check=False,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
 def commit_subject(repo: Path, commit: str) -> str:
     out = _git(repo, "log", "-1", "--format=%s", commit)
     return out.strip() if out else ""
