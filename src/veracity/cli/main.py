@@ -16,7 +16,6 @@ from veracity.cli import (
     data,
     db,
     evaluate,
-    explain,
     models,
     publish,
     regressions,
@@ -40,7 +39,6 @@ COMMAND_MODULES = (
     targets,
     publish,
     cloud,
-    explain,
 )
 
 EXIT_INTERRUPTED = 130
