@@ -42,8 +42,9 @@ POSITIONS = (4, 2, 6, 3, 7, 5)  # where the plant lands in each trial (1 = first
 
 
 def build_history(
-    repo: Path, base: str, stage: Stage, iterations: int, pct: int, commits: int, trial: int, at: int
+    repo: Path, base: str, stage: Stage, plant: tuple[int, int], commits: int, trial: int, at: int
 ) -> list[str]:
+    iterations, pct = plant
     git(repo, "checkout", "--quiet", "-B", f"bisect-{stage.name}-{trial}", base)
     made = []
     for i in range(1, commits + 1):
