@@ -16,6 +16,7 @@ from veracity.cli import (
     data,
     db,
     evaluate,
+    explain,
     models,
     publish,
     regressions,
@@ -39,6 +40,7 @@ COMMAND_MODULES = (
     targets,
     publish,
     cloud,
+    explain,
 )
 
 EXIT_INTERRUPTED = 130
