@@ -100,6 +100,7 @@ def test_no_regressions() -> None:
         "accepted": 0,
         "broken": 0,
         "machine_drift": 0,
+        "not_enough_history": {"count": 0, "need_commits": 5, "benchmarks": []},
         "triage": [],
     }
 

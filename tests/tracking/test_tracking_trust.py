@@ -24,7 +24,9 @@ PHASE_NAME, PHASE_PARAMS = "embedding.EmbeddingMemory.track_phase_bytes", ["'enc
 SHARE = "pipeline.VerifyClaims.track_stage_share_nli"
 BROKEN = "nli.NliThroughput.track_pairs_per_second"
 MACHINE = "box"
-COMMITS = [f"{i:x}" * 40 for i in range(1, 8)]
+COMMITS = [f"{i:x}" * 40 for i in range(1, 12)]
+# Five commits at the old level: the history a band of this machine's own needs before a change (issue 17).
+SETTLED = [25.6 * MB] * 5
 
 BENCHMARKS = {
     PHASE_NAME: {"name": PHASE_NAME, "type": "track", "unit": "bytes", "params": [PHASE_PARAMS],
@@ -140,7 +142,7 @@ def test_a_phase_that_grows_from_zero_is_a_regression(tmp_path: Path, capsys) ->
 
 def test_the_committed_triage_does_not_mute_a_new_phase_regression(tmp_path: Path, capsys) -> None:
     """Today's entries (migrated to name 5605eb6) no longer accept a growth that landed elsewhere."""
-    config = _history(tmp_path, phase=[25.6 * MB, 25.6 * MB, 25.6 * MB, 92.7 * MB])
+    config = _history(tmp_path, phase=[*SETTLED, 92.7 * MB])
     committed = Path(__file__).resolve().parents[2] / "benchmarks" / "triage.toml"
     _triage(tmp_path, committed.read_text())
     code, report = _regressions(config, capsys)
@@ -158,8 +160,8 @@ def _accepting(commit: str, level: str = "") -> str:
 
 
 def test_an_accepted_regression_passes_and_a_second_one_past_its_level_fails(tmp_path: Path, capsys) -> None:
-    config = _history(tmp_path, phase=[25.6 * MB, 25.6 * MB, 92.7 * MB, 92.7 * MB])
-    _triage(tmp_path, _accepting(COMMITS[2]))
+    config = _history(tmp_path, phase=[*SETTLED, 92.7 * MB, 92.7 * MB])
+    _triage(tmp_path, _accepting(COMMITS[5]))
     code, report = _regressions(config, capsys)
     assert code == 0
     row = {r["key"]: r for r in report["regressions"]}[PHASE]
@@ -167,20 +169,20 @@ def test_an_accepted_regression_passes_and_a_second_one_past_its_level_fails(tmp
     assert report["triage"][0]["state"] == "accepting"
 
     later = tmp_path / "later"
-    config = _history(later, phase=[25.6 * MB, 25.6 * MB, 92.7 * MB, 92.7 * MB, 150 * MB])
-    _triage(later, _accepting(COMMITS[2]))
+    config = _history(later, phase=[*SETTLED, 92.7 * MB, 92.7 * MB, 150 * MB])
+    _triage(later, _accepting(COMMITS[5]))
     code, report = _regressions(config, capsys)
     assert code == 1
     row = {r["key"]: r for r in report["regressions"]}[PHASE]
-    assert row["accepted"] is None and row["first_bad_commit"] == COMMITS[4]
+    assert row["accepted"] is None and row["first_bad_commit"] == COMMITS[7]
     assert report["triage"][0]["state"] == "in force"  # the first one stays accepted
 
 
 def test_an_accepted_level_bounds_what_the_entry_accepts(tmp_path: Path) -> None:
-    config = _history(tmp_path, phase=[25.6 * MB, 25.6 * MB, 150 * MB])
+    config = _history(tmp_path, phase=[*SETTLED, 150 * MB])
     store = ResultsStore(tmp_path / "results")
-    within = load_triage(_triage(tmp_path, _accepting(COMMITS[2], level=f"level = {160 * MB}\n")))
-    past = load_triage(_triage(tmp_path, _accepting(COMMITS[2], level=f"level = {92.7 * MB}\n")))
+    within = load_triage(_triage(tmp_path, _accepting(COMMITS[5], level=f"level = {160 * MB}\n")))
+    past = load_triage(_triage(tmp_path, _accepting(COMMITS[5], level=f"level = {92.7 * MB}\n")))
     assert config.is_file()
     by_key = {r.key: r for r in open_regressions(store, MACHINE, triage=within)}
     assert by_key[PHASE].accepted is not None

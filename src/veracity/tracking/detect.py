@@ -33,6 +33,9 @@ class Verdict(enum.StrEnum):
     BROKEN = "broken"  # fails on both sides: still broken, never "unchanged"
     DESCRIPTIVE = "descriptive"  # a figure with no better side (a stage's share): shown, never judged
     INCOMPARABLE = "incomparable"  # benchmark code changed, or skipped on one side, or missing
+    # Too few commits on this machine to know its noise, and no calibrated band: neither flagged nor
+    # passed, listed apart (tracking.history); it does not fail CI.
+    NOT_ENOUGH_HISTORY = "not enough history"
 
     @property
     def is_change(self) -> bool:
@@ -103,6 +106,22 @@ class Judgement:
 # one point in a hundred. A unit without a floor stays incomparable at zero, as before.
 ABSOLUTE_FLOORS: dict[str, float] = {"bytes": float(2**20), "seconds": 1e-3, "ratio": 0.01, "fraction": 0.01}
 
+# Where a noise band is known, the threshold is the band floored at `Policy.calibrated_floor` (3%), or
+# at this floor for the units listed here when it is lower. Instructions (callgrind) are a work count,
+# not a time: the same code counts the same work to well under 1%, so 3% would hide real changes.
+UNIT_FLOORS: dict[str, float] = {"instructions": 0.01}
+
+
+def band_floor(policy: Policy, unit: str) -> float:
+    """The smallest threshold a known band gives for `unit`: the policy's floor, or the unit's if lower."""
+    return min(policy.calibrated_floor, UNIT_FLOORS.get(unit, policy.calibrated_floor))
+
+
+def ratio_undefined(before: float, after: float) -> bool:
+    """Whether no ratio can be taken between two finite values (a side at zero, or the sign flipped):
+    such a change is judged by its difference against the unit's floor (ABSOLUTE_FLOORS), not by noise."""
+    return before == 0 or after == 0 or (after < 0) != (before < 0)
+
 
 def badness(before: float, after: float, higher_is_better: bool) -> float:
     """Relative worsening from before to after: +0.10 is 10% worse, -0.10 is 10% better.
@@ -140,7 +159,7 @@ def judge(
     was calibrated, `min_change` is a blanket guess, not a noise figure, and is not divided.
     """
     calibrated = band is not None
-    threshold = policy.min_change if band is None else max(policy.calibrated_floor, band) / math.sqrt(max(1, runs))
+    threshold = policy.min_change if band is None else max(band_floor(policy, unit), band) / math.sqrt(max(1, runs))
     b, a = before.value, after.value
     if b is None and a is None:
         return Judgement(Verdict.BROKEN, None, None, threshold)
@@ -151,7 +170,7 @@ def judge(
     assert a is not None and b is not None
     if not math.isfinite(a) or not math.isfinite(b):
         return Judgement(Verdict.INCOMPARABLE, None, None, threshold)
-    if b == 0 or a == 0 or (a < 0) != (b < 0):
+    if ratio_undefined(b, a):
         return _judge_difference(b, a, higher_is_better=higher_is_better, unit=unit, threshold=threshold)
     ratio = a / b
     bad = badness(b, a, higher_is_better)
@@ -202,7 +221,7 @@ def past_by_more_than(before: float, after: float, *, higher_is_better: bool, th
     without samples: by ratio, or by difference against the unit's floor where no ratio can be taken."""
     if not math.isfinite(before) or not math.isfinite(after):
         return False
-    if before == 0 or after == 0 or (before < 0) != (after < 0):
+    if ratio_undefined(before, after):
         judged = _judge_difference(before, after, higher_is_better=higher_is_better, unit=unit, threshold=threshold)
         return judged.verdict is Verdict.WORSE
     return badness(before, after, higher_is_better) > threshold

@@ -5,15 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from veracity.tracking.detect import Comparison, Judgement, Observation, Policy, Verdict, blanket_source, judge
+from veracity.tracking.detect import Comparison, Judgement, Observation, Policy, Verdict, judge, ratio_undefined
 from veracity.tracking.direction import is_yardstick
 from veracity.tracking.drift import MachineDrift, drift_behind, machine_drift
 from veracity.tracking.gitrepo import first_parent_history
-from veracity.tracking.noise import NoiseFile
+from veracity.tracking.noise import HISTORY_LOOKBACK, MIN_HISTORY, NoiseFigure, NoiseFile, history_figure
 from veracity.tracking.results import BenchmarkInfo, BenchmarkResult, ResultsStore
 from veracity.tracking.triage import Acceptance, Triage
 
@@ -50,6 +51,97 @@ def _judge_with(info: BenchmarkInfo, band: float | None, policy: Policy) -> Judg
     return functools.partial(
         judge, higher_is_better=info.higher_is_better, band=band, policy=policy, unit=info.plain_unit
     )
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """One benchmark's current level judged: where it starts, both sides, the judgement, its band and source."""
+
+    start: int
+    before: Observation
+    after: Observation
+    judgement: Judgement
+    band: float | None
+    source: str
+
+
+def _level(points: Points, start: int) -> Observation:
+    return Observation.pooled([r for _, rs in points[start:] for r in rs])
+
+
+def _window(points: Points, start: int, window: int) -> Observation:
+    return Observation.pooled([r for _, rs in points[max(0, start - window) : start] for r in rs])
+
+
+def _level_start(points: Points, judged: Judge) -> int:
+    """The first commit of the current level: the latest commit and every commit before it at its level."""
+    start = len(points) - 1
+    while start >= 1:
+        verdict = judged(Observation.pooled(points[start - 1][1]), _level(points, start)).verdict
+        if verdict not in (Verdict.UNCHANGED, Verdict.INCOMPARABLE, Verdict.BROKEN):
+            break
+        start -= 1
+    return start
+
+
+def _history_noise(points: Points, upto: int, window: int) -> NoiseFigure | None:
+    """The band from this machine's history before `points[upto]`: its last max(window, HISTORY_LOOKBACK) commits."""
+    span = points[max(0, upto - max(window, HISTORY_LOOKBACK)) : upto]
+    return history_figure([v for _, rs in span if (v := Observation.pooled(rs).value) is not None])
+
+
+def not_enough_history_source(commits: int) -> str:
+    return f"not enough history yet: {commits} commit(s) before it on this machine, need {MIN_HISTORY}"
+
+
+def _judge_series(
+    points: Points, info: BenchmarkInfo, figure: NoiseFigure | None, policy: Policy, window: int
+) -> _Judged | None:
+    """The current level of one benchmark judged against the commits before it; None when it is no regression.
+
+    Its noise figure, the first that exists:
+    1. a band calibrated on this machine (`make calibrate`): A/A runs of one commit hold nothing but
+       noise, and it is the figure `veracity continuous` and the asv hooks judge with, so they agree;
+    2. a band from this machine's own history, estimated from the commits before the change (at least
+       MIN_HISTORY; see noise.history_figure), as conbench's lookback z-score and Bencher's thresholds do;
+    3. the prior of its hardware class: a band calibrated on another machine of the same class;
+    4. none: NOT_ENOUGH_HISTORY, neither flagged nor passed. A failure, or a change from or to zero
+       (judged by its difference against the unit's floor, whatever the noise), is judged all the same.
+    The level is found with the band of the commits before the latest one (robust to a step among them);
+    the change is judged with the band of the commits before the level, so it cannot widen its own band.
+    """
+    here = figure if figure is not None and figure.calibrated_here else None
+    prior = None if here else figure
+    provisional = here or _history_noise(points, len(points) - 1, window) or prior
+    start = _level_start(points, _judge_with(info, provisional.band if provisional else None, policy))
+    after = _level(points, start)
+    if start == 0 and after.value is None:  # failed on every commit measured: nothing to compare with
+        return _Judged(0, Observation(None), after, Judgement(Verdict.BROKEN, None, None, policy.min_change), None, "")
+    if start == 0 and provisional is not None:
+        return None  # one level over the whole history, within a known band
+    final = here or _history_noise(points, start, window) or prior
+    if final is not None:
+        judgement = _judge_with(info, final.band, policy)(_window(points, start, window), after)
+        if not judgement.verdict.is_worse:
+            return None
+        return _Judged(start, _window(points, start, window), after, judgement, final.band, final.source)
+    # No noise figure. Shown against the commits before the level (before the latest one, at one level).
+    if start == 0:
+        start, after = len(points) - 1, Observation.pooled(points[-1][1])
+    before = _window(points, start, window)
+    judgement = _judge_with(info, None, policy)(before, after)
+    if judgement.verdict is Verdict.FAILED:
+        source = "no noise figure needed: it failed"
+    elif _finite(before.value) and _finite(after.value) and ratio_undefined(before.value, after.value):
+        source = "no noise figure needed: a side at zero, judged by its difference against the unit's floor"
+    else:
+        neh = Judgement(Verdict.NOT_ENOUGH_HISTORY, judgement.ratio, None, judgement.threshold)
+        return _Judged(start, before, after, neh, None, not_enough_history_source(start))
+    return _Judged(start, before, after, judgement, None, source) if judgement.verdict.is_worse else None
+
+
+def _finite(x: float | None) -> bool:
+    return x is not None and math.isfinite(x)
 
 
 def accepted_level(entry: Acceptance, points: Points, ordered: Sequence[str]) -> Observation | None:
@@ -154,33 +246,15 @@ def open_regressions(
             continue  # the machine, or a figure with no better side: never a regression
         version = points[-1][1][0].version
         points = [(c, rs) for c, rs in points if all(r.version == version for r in rs)]
-        figure = noise.noise_for(machine, key) if noise else None
-        judged = _judge_with(info, figure.band if figure else None, policy)
-
-        # The current level: the latest commit and every commit before it at the same level.
-        start = len(points) - 1
-        while start >= 1:
-            level = Observation.pooled([r for _, rs in points[start:] for r in rs])
-            verdict = judged(Observation.pooled(points[start - 1][1]), level).verdict
-            if verdict not in (Verdict.UNCHANGED, Verdict.INCOMPARABLE, Verdict.BROKEN):
-                break
-            start -= 1
-        after = Observation.pooled([r for _, rs in points[start:] for r in rs])
+        found = _judge_series(points, info, noise.noise_for(machine, key) if noise else None, policy, window)
+        if found is None:
+            continue
+        start, before, after, judgement = found.start, found.before, found.after, found.judgement
         ref_points = points[max(0, start - window) : start]
-        if start == 0:
-            # One level over the whole history: nothing to compare with, unless it never ran.
-            if after.value is not None:
-                continue
-            judgement = Judgement(Verdict.BROKEN, None, None, policy.min_change)
-            before = Observation(None)
-        else:
-            before = Observation.pooled([r for _, rs in ref_points for r in rs])
-            judgement = judged(before, after)
-            if not judgement.verdict.is_worse:
-                continue
         accepted = None
         if triage is not None and judgement.verdict.is_worse:
             ordered = [c for c, _ in points]
+            judged = _judge_with(info, found.band, policy)
             accepted = next(
                 (e for e in triage.candidates(key, machine) if _accepts(e, points, ordered, start, after, judged)),
                 None,
@@ -197,7 +271,7 @@ def open_regressions(
                 first_bad_commit=points[start][0],
                 latest_commit=latest,
                 accepted=accepted,
-                noise_source=figure.source if figure else blanket_source(policy),
+                noise_source=found.source,
                 machine_drift=drift_behind(
                     info.unit,
                     judgement.verdict,
@@ -293,5 +367,7 @@ def _still_regressed(
     info = store.info(points[-1][1][0].benchmark)
     before = Observation.pooled([r for _, rs in points[max(0, landed[0] - window) : landed[0]] for r in rs])
     latest = Observation.pooled(points[-1][1])
-    band = noise.band_for(machine, points[-1][1][0].key) if noise else None
-    return _judge_with(info, band, policy)(before, latest).verdict.is_worse
+    figure = noise.noise_for(machine, points[-1][1][0].key) if noise else None
+    if figure is None or not figure.calibrated_here:  # as open_regressions: this machine's history before a prior
+        figure = _history_noise(points, landed[0], window) or figure
+    return _judge_with(info, figure.band if figure else None, policy)(before, latest).verdict.is_worse

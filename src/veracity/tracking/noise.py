@@ -16,9 +16,11 @@ Two bands per benchmark, because two kinds of comparison happen:
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import math
 import re
+import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -99,16 +101,58 @@ CALIBRATED_HERE = "calibrated on this machine"
 
 @dataclass(frozen=True)
 class NoiseFigure:
-    """A band to judge against, and where it came from (`origin`: CALIBRATED_HERE, or the class prior)."""
+    """A band to judge against, and where it came from (`origin`: CALIBRATED_HERE, the class prior, or
+    this machine's own history of `commits` commits)."""
 
     band: float
     paired: bool
     origin: str
+    commits: int = 0  # > 0: estimated from this many commits of this machine's history (history_figure)
+
+    @property
+    def calibrated_here(self) -> bool:
+        return self.origin == CALIBRATED_HERE
 
     @property
     def source(self) -> str:
         """In words, for every report: `paired band calibrated on this machine`."""
         return f"{'paired band' if self.paired else 'band'} {self.origin}"
+
+
+# A band from this machine's history needs at least this many commits before the change it judges:
+# fewer cannot tell noise from a change (conbench and Bencher likewise wait for a minimum sample).
+MIN_HISTORY = 5
+# ... and reads at most this many: more commits estimate the noise better, older ones are another machine state.
+HISTORY_LOOKBACK = 10
+# Above the calibration's BAND_Z: a band from a handful of commits is itself uncertain (conbench uses 5).
+# Simulated on normal noise (5-10 commits, CV 1-5%): 0.1-0.7% of A/A commits flagged at 4, 0.6-1.3% at 3.
+HISTORY_Z = 4.0
+_MAD_TO_SIGMA = 1.4826  # the median of |x| for x normal around 0 is 0.6745 sigma
+
+
+def history_figure(values: Sequence[float]) -> NoiseFigure | None:
+    """The band of one benchmark from its per-commit values on this machine, oldest first; None with fewer
+    than MIN_HISTORY positive values.
+
+    What `estimate_band` makes of a calibration's runs, made robust to the real changes a history holds
+    and a calibration does not. It reads the differences of successive log-values: a step between two
+    commits moves one difference only, so a real change barely widens the band it is judged against.
+    The band is the larger of a high difference that is not the widest (the widest may be a step: the
+    second widest, the third from 9 differences on) and HISTORY_Z times their robust sigma (1.4826 x
+    their median; a difference of two runs already carries the sqrt(2) of `estimate_band`). A slow
+    drift of the machine shows little between successive commits: yardsticks watch for that
+    (tracking.drift). `judge` floors the band as it floors a calibrated one (3%, or the unit's floor),
+    which keeps deterministic figures (recall, counts, traced bytes), whose history has no spread at
+    all, from flagging their last digit.
+    """
+    logs = [math.log(v) for v in values if v is not None and math.isfinite(v) and v > 0]
+    if len(logs) < MIN_HISTORY:
+        return None
+    steps = sorted(abs(b - a) for a, b in itertools.pairwise(logs))
+    sigma = _MAD_TO_SIGMA * statistics.median(steps)
+    guard = steps[-1 - max(1, len(steps) // 4)]
+    band = max(math.expm1(guard), math.expm1(HISTORY_Z * sigma))
+    return NoiseFigure(round(band, 6), False, f"from the history of {len(logs)} commits on this machine", len(logs))
 
 
 def _figure(entry: NoiseBand, paired: bool, origin: str) -> NoiseFigure:

@@ -34,6 +34,7 @@ _MARK = {
     Verdict.BROKEN: "⛔ broken",
     Verdict.DESCRIPTIVE: "descriptive",
     Verdict.INCOMPARABLE: "not comparable",
+    Verdict.NOT_ENOUGH_HISTORY: "⏳ not enough history",
 }
 _ORDER = [
     Verdict.WORSE,

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from veracity.tracking.detect import Comparison, Verdict
 from veracity.tracking.history import Regression, TriageReview, TriageState
+from veracity.tracking.noise import MIN_HISTORY
 from veracity.tracking.report.formatting import (
     DRIFT_TAG,
     _drift_notes,
@@ -48,21 +49,23 @@ def regression_range(r: Regression) -> str:
     return f"{short_commit(r.good_commit)}..{short_commit(r.first_bad_commit)}"
 
 
+def _regression_json(r: Regression) -> dict:
+    return {
+        **change_fields(r),
+        "machine": r.machine,
+        "good_commit": r.good_commit,
+        "first_bad_commit": r.first_bad_commit,
+        "latest_commit": r.latest_commit,
+        "accepted": None
+        if r.accepted is None
+        else {"reason": r.accepted.reason, "expires": r.accepted.expires.isoformat()},
+        "machine_drift": None if r.machine_drift is None else r.machine_drift.to_json(),
+    }
+
+
 def regressions_to_json(regressions: Sequence[Regression], triage: Sequence[TriageReview] = ()) -> str:
-    rows = [
-        {
-            **change_fields(r),
-            "machine": r.machine,
-            "good_commit": r.good_commit,
-            "first_bad_commit": r.first_bad_commit,
-            "latest_commit": r.latest_commit,
-            "accepted": None
-            if r.accepted is None
-            else {"reason": r.accepted.reason, "expires": r.accepted.expires.isoformat()},
-            "machine_drift": None if r.machine_drift is None else r.machine_drift.to_json(),
-        }
-        for r in regressions
-    ]
+    regressions, waiting = split_waiting(regressions)
+    rows = [_regression_json(r) for r in regressions]
     failing = sum(r.fails_ci for r in regressions)
     broken = sum(r.verdict is Verdict.BROKEN for r in regressions)
     drifted = sum(r.machine_drift is not None for r in regressions)
@@ -73,9 +76,31 @@ def regressions_to_json(regressions: Sequence[Regression], triage: Sequence[Tria
             "accepted": len(rows) - failing - broken,
             "broken": broken,
             "machine_drift": drifted,
+            "not_enough_history": {
+                "count": len(waiting),
+                "need_commits": MIN_HISTORY,
+                "benchmarks": [
+                    {k: v for k, v in _regression_json(r).items() if k not in ("accepted", "machine_drift")}
+                    for r in waiting
+                ],
+            },
             "triage": [t.to_json() for t in triage],
         },
         indent=2,
+    )
+
+
+def split_waiting(regressions: Sequence[Regression]) -> tuple[list[Regression], list[Regression]]:
+    """(rows judged, rows with not enough history yet): the second are neither regressions nor passes."""
+    waiting = [r for r in regressions if r.verdict is Verdict.NOT_ENOUGH_HISTORY]
+    return [r for r in regressions if r.verdict is not Verdict.NOT_ENOUGH_HISTORY], waiting
+
+
+def waiting_sentence(waiting: Sequence[Regression]) -> str:
+    """The count of benchmarks not judged yet, and what they need: one line for the text and Markdown reports."""
+    return (
+        f"not enough history yet: {len(waiting)} benchmark(s), need {MIN_HISTORY} commits measured on this machine"
+        " before a change, or a band from make calibrate; neither flagged nor passed"
     )
 
 
@@ -102,13 +127,14 @@ def _triage_lines(triage: Sequence[TriageReview]) -> list[str]:
 
 
 def regressions_to_text(regressions: Sequence[Regression], triage: Sequence[TriageReview] = ()) -> str:
+    regressions, waiting = split_waiting(regressions)
     regressions, broken = _split_broken(regressions)
     lines = []
     if regressions:
         lines.append(f"{len(regressions)} open regression(s) ({sum(r.fails_ci for r in regressions)} failing CI):")
         lines += [f"  note: {n}" for n in _regression_drift_notes(regressions)]
     else:
-        lines.append("No open regressions.")
+        lines.append("No open regressions" + (" among the benchmarks judged." if waiting else "."))
     for r in regressions:
         accepted = f"  [accepted until {r.accepted.expires}: {r.accepted.reason}]" if r.accepted else ""
         drift = f"  [{DRIFT_TAG}]" if r.machine_drift else ""
@@ -122,13 +148,17 @@ def regressions_to_text(regressions: Sequence[Regression], triage: Sequence[Tria
     if broken:
         lines.append(f"{len(broken)} benchmark(s) broken on every commit measured (fix them: nothing is measured):")
         lines += [f"  {r.key}  failing since {short_commit(r.first_bad_commit)} or earlier" for r in broken]
+    if waiting:
+        lines.append(waiting_sentence(waiting))
     lines += _triage_lines(triage)
     return "\n".join(lines)
 
 
 def regressions_to_markdown(regressions: Sequence[Regression], triage: Sequence[TriageReview] = ()) -> str:
+    regressions, waiting = split_waiting(regressions)
     regressions, broken = _split_broken(regressions)
     notes = [
+        *([f"> ⏳ {_md_cell(waiting_sentence(waiting))}\n"] if waiting else []),
         *(
             f"> ⛔ {_md_code(r.key)} is broken on every commit measured"
             f" (failing since {short_commit(r.first_bad_commit)})\n"
@@ -137,7 +167,8 @@ def regressions_to_markdown(regressions: Sequence[Regression], triage: Sequence[
         *(f"> 🗂️ {_md_cell(line)}\n" for line in _triage_lines(triage)),
     ]
     if not regressions:
-        return "**No open regressions.**\n" + ("\n" + "\n".join(notes) if notes else "")
+        head = f"**No open regressions{' among the benchmarks judged' if waiting else ''}.**\n"
+        return head + ("\n" + "\n".join(notes) if notes else "")
     failing = sum(r.fails_ci for r in regressions)
     out = [
         f"**{len(regressions)} open regression(s)**, {failing} failing CI, {len(regressions) - failing} accepted.",

@@ -1,0 +1,223 @@
+"""Issue 17 on a simulated new machine: each benchmark's noise from this machine's own history.
+
+Precedence (tracking.history._judge_series): a band calibrated on this machine, else a band from the
+commits before the change on this machine, else the prior of its hardware class, else "not enough
+history yet", which is neither flagged nor passed. Each row says which, in every report.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from veracity.cli.main import main
+from veracity.tracking.detect import Verdict
+from veracity.tracking.history import open_regressions
+from veracity.tracking.noise import MIN_HISTORY, NoiseBand, NoiseFile, history_figure
+from veracity.tracking.report import regressions_to_json, regressions_to_markdown, regressions_to_text
+from veracity.tracking.results import ResultsStore
+
+NEW = "amd-epyc-9r14-2c-avx512"  # a machine with no band of its own
+SIBLING = "amd-epyc-7b13-2c-avx512"  # calibrated, same hardware class
+TIME = "suite.Encode.time_encode"
+RATE = "suite.Encode.track_texts_per_second"
+RECALL = "suite.Search.track_recall"
+INSTR = "suite.Encode.instrs_encode"
+UNITS = {
+    TIME: "seconds",
+    RATE: "texts/s (higher is better)",
+    RECALL: "ratio (higher is better)",
+    INSTR: "instructions",
+}
+# Run-to-run noise of 1.6% (normal draws, seeded and written out, so every verdict is exact).
+JITTER = [0.964, 0.995, 1.016, 0.996, 1.003, 0.969, 0.995, 0.992, 1.019, 1.003, 1.0]
+
+
+def _project(root: Path, series: dict[str, list[float | None]], machine: str = NEW) -> Path:
+    """An asv project whose results hold, for each benchmark, one value per commit (oldest first), up to the
+    latest commit: a shorter series is a benchmark added later."""
+    results = root / "results"
+    (results / machine).mkdir(parents=True)
+    (results / machine / "machine.json").write_text(json.dumps({"machine": machine, "version": 1}))
+    benchmarks = {
+        name: {"name": name, "type": "track", "unit": UNITS[name], "params": [], "param_names": [], "version": "v"}
+        for name in series
+    }
+    (results / "benchmarks.json").write_text(json.dumps({**benchmarks, "version": 2}))
+    commits = max(len(values) for values in series.values())
+    for i in range(commits):
+        commit = f"{i + 1:02x}" * 20
+        data = {
+            "commit_hash": commit,
+            "env_name": "existing-py",
+            "date": 1_700_000_000_000 + i * 1000,
+            "params": {"machine": machine},
+            "python": "3.11",
+            "requirements": {},
+            "env_vars": {},
+            "result_columns": ["result", "params", "version"],
+            "results": {
+                name: [[values[i - commits + len(values)]], [], "v"]
+                for name, values in series.items()
+                if i >= commits - len(values)
+            },
+            "durations": {},
+            "version": 2,
+        }
+        (results / machine / f"{commit[:8]}-existing-py.json").write_text(json.dumps(data))
+    config = root / "asv.conf.json"
+    config.write_text(json.dumps({"version": 1, "project": "p", "results_dir": "results", "benchmark_dir": "suite"}))
+    (root / "suite").mkdir()
+    return config
+
+
+def _commit(i: int) -> str:
+    return f"{i + 1:02x}" * 20
+
+
+def _calibrated(root: Path, machine: str, key: str, band: float) -> NoiseFile:
+    noise = NoiseFile(root / "noise.json")
+    noise.update(machine, "c" * 40, [NoiseBand(key, band, 5, band / 4, band)])
+    noise.save()
+    return noise
+
+
+def _rows(root: Path, noise: NoiseFile | None = None) -> dict[str, object]:
+    return {r.key: r for r in open_regressions(ResultsStore(root / "results"), NEW, noise=noise)}
+
+
+def _jittered(base: float, n: int) -> list[float]:
+    return [base * j for j in JITTER[:n]]
+
+
+# --- the band from this machine's history ----------------------------------------------------------------
+
+
+def test_a_history_band_needs_enough_commits_and_is_estimated_from_them() -> None:
+    assert history_figure([1.0] * (MIN_HISTORY - 1)) is None
+    figure = history_figure(_jittered(1.0, 7))
+    assert figure is not None and figure.commits == 7
+    assert figure.source == "band from the history of 7 commits on this machine"
+    assert 0.03 < figure.band < 0.2  # 4 robust sigmas of successive differences that reach 3.6%
+
+
+def test_a_step_inside_the_window_does_not_widen_the_band_much() -> None:
+    steady = history_figure(_jittered(1.0, 8))
+    stepped = history_figure([*_jittered(1.0, 5), *_jittered(1.5, 3)])  # +50% three commits ago
+    assert steady is not None and stepped is not None
+    assert stepped.band == pytest.approx(steady.band)  # the plain spread of the window would be 57%
+
+
+def test_with_too_little_history_a_change_is_neither_flagged_nor_passed(tmp_path: Path, capsys) -> None:
+    config = _project(tmp_path, {RATE: [1000.0, 1010.0, 800.0], TIME: [1.0, 1.0, 1.01]})
+    rows = _rows(tmp_path)
+    assert {key: r.verdict for key, r in rows.items()} == {
+        RATE: Verdict.NOT_ENOUGH_HISTORY,
+        TIME: Verdict.NOT_ENOUGH_HISTORY,  # unchanged-looking, but not silently passed either
+    }
+    assert rows[RATE].noise_source == "not enough history yet: 2 commit(s) before it on this machine, need 5"
+    assert not any(r.fails_ci for r in rows.values())
+    assert main(["regressions", "--config", str(config), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["regressions"] == [] and report["failing"] == 0
+    waiting = report["not_enough_history"]
+    assert (waiting["count"], waiting["need_commits"]) == (2, MIN_HISTORY)
+    assert {b["key"]: b["verdict"] for b in waiting["benchmarks"]} == {
+        RATE: "not enough history",
+        TIME: "not enough history",
+    }
+    assert main(["regressions", "--config", str(config)]) == 0
+    text = capsys.readouterr().out
+    assert "No open regressions among the benchmarks judged." in text
+    assert "not enough history yet: 2 benchmark(s), need 5 commits" in text
+    assert "not enough history yet: 2 benchmark(s)" in regressions_to_markdown(list(rows.values()))
+
+
+def test_once_the_history_is_long_enough_its_band_judges(tmp_path: Path) -> None:
+    noisy_aa = _jittered(1.0, 8)
+    _project(tmp_path, {TIME: [*noisy_aa, 1.03], RATE: [*_jittered(1000.0, 8), 800.0]})
+    rows = _rows(tmp_path)
+    assert TIME not in rows  # +3% against commits that move by up to 5% from one to the next: noise
+    assert rows[RATE].verdict is Verdict.WORSE and rows[RATE].fails_ci
+    assert rows[RATE].noise_source == "band from the history of 8 commits on this machine"
+    assert rows[RATE].first_bad_commit == _commit(8)
+
+
+def test_the_band_comes_from_the_commits_before_the_change(tmp_path: Path) -> None:
+    """A +40% step three commits ago, still there: found and dated, not absorbed by a band it widened."""
+    _project(tmp_path, {TIME: [*_jittered(1.0, 6), *_jittered(1.4, 3)]})
+    row = _rows(tmp_path)[TIME]
+    assert row.verdict is Verdict.WORSE and row.first_bad_commit == _commit(6)
+    assert row.noise_source == "band from the history of 6 commits on this machine"
+
+
+def test_a_calibrated_band_here_comes_before_the_history(tmp_path: Path) -> None:
+    _project(tmp_path, {TIME: [*[1.0] * 8, 1.10]})
+    assert _rows(tmp_path)[TIME].noise_source.startswith("band from the history")  # flat: floored at 3%
+    here = NoiseFile(tmp_path / "noise.json")
+    here.update(NEW, "c" * 40, [NoiseBand(TIME, 0.15, 5, 0.04, 0.15)])
+    assert TIME not in _rows(tmp_path, here)  # +10% is inside the 15% calibrated here
+
+
+def test_a_class_prior_serves_until_the_machine_has_history(tmp_path: Path) -> None:
+    _project(tmp_path, {RATE: [1000.0, 1000.0, 800.0]})
+    prior = _calibrated(tmp_path, SIBLING, RATE, 0.05)
+    row = _rows(tmp_path, prior)[RATE]
+    assert row.verdict is Verdict.WORSE
+    assert row.noise_source == f"band prior from class amd-epyc-2c-avx512 (calibrated on {SIBLING})"
+
+
+def test_this_machines_history_comes_before_a_class_prior(tmp_path: Path) -> None:
+    """The sibling is quieter than this machine: 9% is past its band, not past this machine's own."""
+    _project(tmp_path, {RATE: [*_jittered(1000.0, 8), 910.0]})
+    prior = _calibrated(tmp_path, SIBLING, RATE, 0.05)
+    assert RATE not in _rows(tmp_path, prior)
+    short = tmp_path / "short"
+    _project(short, {RATE: [*_jittered(1000.0, 3), 910.0]})  # the control: too short a history of its own
+    assert _rows(short, prior)[RATE].noise_source.startswith("band prior from class")
+
+
+def test_failures_and_changes_from_zero_need_no_history(tmp_path: Path) -> None:
+    _project(tmp_path, {TIME: [1.0, 1.0, None], RATE: [0.0, 0.0, 500.0]})
+    rows = _rows(tmp_path)
+    assert rows[TIME].verdict is Verdict.FAILED and rows[TIME].noise_source == "no noise figure needed: it failed"
+    assert RATE not in rows  # 0 -> 500 texts/s is better, judged by difference; texts/s has no floor: not comparable
+
+
+# --- deterministic figures and work counts ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("latest", "flagged"), [(0.949, False), (0.94, False), (0.90, True)])
+def test_a_deterministic_figure_is_held_by_the_floor_not_by_its_zero_spread(
+    tmp_path: Path, latest: float, flagged: bool
+) -> None:
+    _project(tmp_path, {RECALL: [0.95] * 6 + [latest]})
+    rows = _rows(tmp_path)
+    assert (RECALL in rows) is flagged
+    if flagged:
+        assert rows[RECALL].threshold == pytest.approx(0.03)
+
+
+def test_instructions_are_a_work_count_with_a_floor_of_one_percent(tmp_path: Path) -> None:
+    _project(tmp_path, {INSTR: [4.25e9] * 6 + [4.25e9 * 1.015], TIME: [1.0] * 6 + [1.015]})
+    rows = _rows(tmp_path)
+    assert rows[INSTR].verdict is Verdict.WORSE and rows[INSTR].threshold == pytest.approx(0.01)
+    assert TIME not in rows  # the same 1.5% of a time is inside the 3% floor
+
+
+# --- every report names the source -----------------------------------------------------------------------
+
+
+def test_every_report_names_the_history_source_of_each_row(tmp_path: Path) -> None:
+    _project(tmp_path, {RATE: [*_jittered(1000.0, 8), 800.0], TIME: [1.0, 1.2]})
+    found = open_regressions(ResultsStore(tmp_path / "results"), NEW)
+    source = "band from the history of 8 commits on this machine"
+    report = json.loads(regressions_to_json(found))
+    assert [r["noise_source"] for r in report["regressions"]] == [source]
+    assert report["not_enough_history"]["benchmarks"][0]["noise_source"].startswith("not enough history yet")
+    assert source in regressions_to_text(found) and "not enough history yet: 1 benchmark(s)" in regressions_to_text(
+        found
+    )
+    assert source in regressions_to_markdown(found)
