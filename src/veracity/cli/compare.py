@@ -17,6 +17,7 @@ from veracity.cli.parsing import (
     tracking_files,
 )
 from veracity.tracking.commands import Judging, Report
+from veracity.tracking.continuous import DEFAULT_ROUNDS
 
 
 def _judging(args: argparse.Namespace) -> Judging:
@@ -57,7 +58,7 @@ def run_continuous(args: argparse.Namespace) -> int:
         launch_method=args.launch_method,
     )
     judging = _judging(args)  # checked before any file is read
-    return _print(continuous_report(asv_config(args), args.base, args.branch, judging, run), args)
+    return _print(continuous_report(asv_config(args), args.base, args.branch, judging, run, rounds=args.rounds), args)
 
 
 def register(commands: Commands) -> None:
@@ -83,6 +84,14 @@ def register(commands: Commands) -> None:
     add_format_options(p)
     add_rerun_option(p)
     p.add_argument("--bench", "-b", action="append", help="regex of benchmarks to run (repeatable)")
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=DEFAULT_ROUNDS,
+        help=f"interleaved rounds, one asv run each, judged with this run's own noise (default {DEFAULT_ROUNDS}); "
+        "each --rerun adds as many to grey results. 1: one asv run with the suite's rounds, judged against "
+        "calibrated bands",
+    )
     p.add_argument("--launch-method", choices=["auto", "spawn", "forkserver"], help="passed to asv run")
     p.add_argument(
         "--interleave-rounds",

@@ -118,6 +118,9 @@ class RunOptions:
     skip_existing: bool = False
     show_stderr: bool = False
     launch_method: str | None = None
+    # One round of every benchmark, whatever its `rounds` (`-a rounds=1`): a run that measures rounds
+    # one asv run at a time (tracking.rounds), so each round's values can be read apart.
+    single_round: bool = False
 
 
 def _run_args(config: AsvConfig, commits: Sequence[str], options: RunOptions) -> list[str]:
@@ -135,6 +138,8 @@ def _run_args(config: AsvConfig, commits: Sequence[str], options: RunOptions) ->
         args.append("--quick")
     if options.launch_method:
         args += ["--launch-method", options.launch_method]
+    if options.single_round:
+        args += ["--attribute", "rounds=1"]
     for pattern in options.bench:
         args += ["--bench", pattern]
     if options.machine:

@@ -15,6 +15,7 @@ from pathlib import Path
 from veracity.errors import AsvRunError, VeracityError
 from veracity.tracking.asvconf import AsvConfig
 from veracity.tracking.asvrun import RunOptions, check_bench_patterns, register_machine, run_benchmarks
+from veracity.tracking.continuous import DEFAULT_ROUNDS, compare_in_rounds
 from veracity.tracking.detect import Policy, Verdict, past_by_more_than
 from veracity.tracking.direction import plain_unit
 from veracity.tracking.gitrepo import commits_between, rev_parse
@@ -228,12 +229,20 @@ def continuous_report(
     head: str,
     judging: Judging = Judging(),
     run: RunOptions = RunOptions(),  # noqa: B008
+    *,
+    rounds: int = DEFAULT_ROUNDS,
 ) -> Report:
-    """Measure `base` (default: the parent of `head`) and `head` in one asv run, then judge them paired.
+    """Measure `base` (default: the parent of `head`) and `head` side by side, then judge them paired.
 
-    `run` says how asv measures (its `bench`, interleaving, launch method); its machine is the one
-    judged, this host's fingerprint name when none is given.
+    With `rounds` of 2 or more, the two commits are measured in that many interleaved rounds, one
+    asv run a round, and each benchmark is judged on its rounds with the run's own noise
+    (tracking.continuous); with 1, in one asv run with the suite's own rounds, judged against the
+    calibrated paired bands (or the blanket threshold where there are none). `run` says how asv
+    measures (its `bench`, interleaving, launch method); its machine is the one judged, this host's
+    fingerprint name when none is given.
     """
+    if rounds < 1:
+        raise VeracityError("--rounds must be 1 or more")
     if config.uses_existing_env:
         raise AsvRunError(
             f"{config.path} uses an existing environment, which cannot check out two commits; "
@@ -250,8 +259,24 @@ def continuous_report(
         raise VeracityError(f"{base_name!r} and {head!r} are one commit: the range is empty; give two commits")
     check_bench_patterns(run.bench, config.results_dir / "benchmarks.json", config.benchmark_dir)
     machine = machine_to_run(config, run.machine or judging.machine)
-    run_benchmarks(config, [head_hash, base_hash], replace(run, machine=machine), quiet=judging.quiet_asv)
-    return compare_report(config, base_hash, head_hash, replace(judging, machine=machine), paired=True, bench=run.bench)
+    if rounds == 1:
+        run_benchmarks(config, [head_hash, base_hash], replace(run, machine=machine), quiet=judging.quiet_asv)
+        return compare_report(
+            config, base_hash, head_hash, replace(judging, machine=machine), paired=True, bench=run.bench
+        )
+    outcome = compare_in_rounds(
+        config,
+        base_hash,
+        head_hash,
+        replace(run, machine=machine),
+        rounds=rounds,
+        noise=judging.files.load_noise(config),
+        policy=check_policy(judging.policy),
+        rerun=judging.rerun,
+        quiet_asv=judging.quiet_asv,
+    )
+    triage = judging.files.load_triage(config)
+    return comparison_report(config, outcome, triage, fmt=judging.fmt, only_changed=judging.only_changed)
 
 
 def calibrate_report(

@@ -95,3 +95,75 @@ def log_std(values: Sequence[float]) -> float:
         return 0.0
     mean = sum(logs) / len(logs)
     return math.sqrt(sum((x - mean) ** 2 for x in logs) / (len(logs) - 1))
+
+
+def _incomplete_beta_fraction(a: float, b: float, x: float) -> float:
+    """The continued fraction of the regularized incomplete beta function (modified Lentz)."""
+    tiny, eps = 1e-300, 3e-16
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1)
+    d = 1 / (d if abs(d) > tiny else tiny)
+    out = d
+    for m in range(1, 300):
+        for numerator in (
+            m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+            -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1)),
+        ):
+            d = 1 + numerator * d
+            d = 1 / (d if abs(d) > tiny else tiny)
+            c = 1 + numerator / c
+            c = c if abs(c) > tiny else tiny
+            out *= d * c
+        if abs(d * c - 1) < eps:
+            break
+    return out
+
+
+def regularized_beta(a: float, b: float, x: float) -> float:
+    """I_x(a, b), the regularized incomplete beta function, for x in [0, 1]."""
+    if x <= 0:
+        return 0.0
+    if x >= 1:
+        return 1.0
+    log_front = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    if x < (a + 1) / (a + b + 2):
+        return math.exp(log_front) * _incomplete_beta_fraction(a, b, x) / a
+    return 1 - math.exp(log_front) * _incomplete_beta_fraction(b, a, 1 - x) / b
+
+
+def student_t_two_sided_p(t: float, df: int) -> float:
+    """P(|T| >= |t|) for Student's t with `df` degrees of freedom."""
+    if not math.isfinite(t):
+        return 0.0
+    return regularized_beta(df / 2, 0.5, df / (df + t * t))
+
+
+def student_t_quantile(probability: float, df: int) -> float:
+    """The t with P(T <= t) = `probability` (in (0.5, 1)), by bisection on the two-sided p."""
+    tail = 2 * (1 - probability)
+    low, high = 0.0, 1.0
+    while student_t_two_sided_p(high, df) > tail:
+        high *= 2
+    for _ in range(100):
+        mid = (low + high) / 2
+        if student_t_two_sided_p(mid, df) > tail:
+            low = mid
+        else:
+            high = mid
+    return (low + high) / 2
+
+
+def mean_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float, float]:
+    """(mean, half-width of its two-sided t-interval at `confidence`, two-sided p of mean = 0).
+
+    Needs at least two values. Identical values give a half-width of 0 and p 0 (or 1 at a mean of 0).
+    """
+    n = len(values)
+    if n < 2:
+        raise ValueError("an interval needs at least two values")
+    mean = sum(values) / n
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    if sd == 0:
+        return mean, 0.0, 1.0 if mean == 0 else 0.0
+    se = sd / math.sqrt(n)
+    half = student_t_quantile(1 - (1 - confidence) / 2, n - 1) * se
+    return mean, half, student_t_two_sided_p(mean / se, n - 1)

@@ -1,0 +1,97 @@
+"""Two commits measured round by round, one asv run a round, so each round's value of each benchmark is known.
+
+asv's own interleaved rounds (`--interleave-rounds`) append every round's samples to one list
+per benchmark, and the suite's benchmarks take a varying number of samples per round, so where one
+round ends is not stored. Here each round is one `asv run` of both commits with every benchmark
+reduced to one round (`-a rounds=1`), samples appended (`--append-samples`): after each run the
+samples past those already read are that round's. A benchmark without samples (`track_*`,
+`peakmem_*`) gives its value once a run, which is the round's.
+
+The commits' order alternates from round to round (A B, B A, A B, ...): asv reinstalls the project
+whenever the commit changes, so the order also saves one install a round (B stays installed from
+the end of one round to the start of the next). Measured on the 2-vCPU AMD EPYC (busy): an install
+(pip wheel and `veracity models build`) took 40-55 s, the forkserver's imports 20 s per commit; the
+run's own discovery about 4 s, the one cost asv's single interleaved run would not pay per round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from veracity.tracking.asvconf import AsvConfig
+from veracity.tracking.asvrun import RunOptions, bench_regex, run_benchmarks, selected_by
+from veracity.tracking.results import BenchmarkResult, ResultsStore
+from veracity.tracking.stats import median
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class RoundValues:
+    """Per (commit, environment, result key), one value per round the benchmark ran in (None where it failed)."""
+
+    series: dict[tuple[str, str, str], list[float | None]] = field(default_factory=dict)
+
+    def of(self, commit: str, env_name: str, key: str) -> list[float | None]:
+        return self.series.get((commit, env_name, key), [])
+
+
+class RoundRunner:
+    """Measures `commits` (full hashes, two or more) round after round and keeps each round's values."""
+
+    def __init__(
+        self,
+        config: AsvConfig,
+        commits: Sequence[str],
+        options: RunOptions,
+        *,
+        quiet: bool = False,
+        log: Log = lambda _: None,
+    ) -> None:
+        self.config = config
+        self.commits = list(dict.fromkeys(commits))
+        self.options = options
+        self.quiet = quiet
+        self.log = log
+        self.rounds_done = 0
+        self.values = RoundValues()
+        self._read: dict[tuple[str, str, str], int] = {}  # samples already attributed to earlier rounds
+
+    def run(self, rounds: int, keys: Sequence[str] | None = None) -> None:
+        """`rounds` more rounds of the benchmarks `keys` select (result keys; None: the options' `bench`)."""
+        bench = self.options.bench if keys is None else tuple(bench_regex(k) for k in keys)
+        for _ in range(rounds):
+            order = self.commits if self.rounds_done % 2 == 0 else self.commits[::-1]
+            self.log(f"veracity: round {self.rounds_done + 1}: {' then '.join(c[:8] for c in order)}")
+            run_options = replace(
+                self.options,
+                bench=bench,
+                interleave=True,
+                single_round=True,
+                # The first round replaces what the files held (a run of other days); later ones add to it.
+                append_samples=self.rounds_done > 0,
+            )
+            run_benchmarks(self.config, order, run_options, quiet=self.quiet)
+            self.rounds_done += 1
+            self._collect(bench)
+
+    def _collect(self, bench: Sequence[str]) -> None:
+        store = ResultsStore(self.config.results_dir)
+        machine = store.pick_machine(self.options.machine)
+        for commit in self.commits:
+            for result in store.results_for(machine, commit):
+                if selected_by(bench, result.key):
+                    self._record(commit, result)
+
+    def _record(self, commit: str, result: BenchmarkResult) -> None:
+        where = (commit, result.env_name, result.key)
+        seen = self._read.get(where, 0)
+        if result.samples:
+            fresh = result.samples[seen:]
+            self._read[where] = len(result.samples)
+            value = median(fresh) if fresh else None
+        else:
+            self._read[where] = 0  # a failed round drops the samples asv kept; the next round starts afresh
+            value = result.value if result.ok else None
+        self.values.series.setdefault(where, []).append(value)
