@@ -55,7 +55,7 @@ def test_an_aa_pair_on_a_drifting_machine_is_unchanged() -> None:
 
 def test_a_five_percent_slowdown_is_worse_in_a_drifting_run() -> None:
     base, head = _rounds(0.05, pair_noise=0.005)
-    judgement, noise = judge_rounds(base, head, higher_is_better=False, floor=FLOOR, final=False)
+    judgement, _ = judge_rounds(base, head, higher_is_better=False, floor=FLOOR, final=False)
     assert judgement.verdict is Verdict.WORSE
     assert judgement.ratio == pytest.approx(1.05, abs=0.01) and judgement.threshold == FLOOR
 
@@ -108,6 +108,36 @@ def test_the_noise_source_says_in_run_rounds_and_width_and_reads_back() -> None:
     assert noise.source == "in-run: 6 interleaved rounds, ±2.1% (95%)"
     assert InRunNoise.from_source(noise.source) == InRunNoise(6, 0.021, 0.95)
     assert InRunNoise.from_source("paired band calibrated on this machine") is None
+
+
+def _judged_row(key: str, source: str, verdict: Verdict = Verdict.WORSE):
+    from veracity.tracking.detect import Comparison
+
+    return Comparison(
+        key, key, (), "seconds", False, "env", 1.0, 1.06, 1.06, 0.001, FLOOR, verdict, noise_source=source
+    )
+
+
+def test_every_report_says_each_verdict_came_from_the_runs_own_noise() -> None:
+    import json
+
+    from veracity.tracking.report import comparison_to_json, comparison_to_markdown, comparison_to_text
+
+    rows = [
+        _judged_row("nli.time_predict", InRunNoise(6, 0.021).source),
+        _judged_row("embedding.time_encode", InRunNoise(12, 0.004).source, Verdict.UNCHANGED),
+        _judged_row("suite.instrs_encode", "no noise figure for this machine: blanket 5%", Verdict.UNCHANGED),
+    ]
+    text = comparison_to_text(rows, "a" * 40, "b" * 40)
+    assert "nli.time_predict  (lower is better)  [±2.1% in-run (6 rounds)]" in text
+    assert "noise figures: 2 in-run (6-12 interleaved rounds, ±0.4% to ±2.1% at 95%); 1 no noise figure" in text
+    markdown = comparison_to_markdown(rows, "a" * 40, "b" * 40)
+    assert "| Noise |" in markdown and "| ±2.1% in-run (6 rounds) |" in markdown
+    assert "Noise figures: 2 in-run (6-12 interleaved rounds, ±0.4% to ±2.1% at 95%)" in markdown
+    data = {row["key"]: row for row in json.loads(comparison_to_json(rows, "a" * 40, "b" * 40))["rows"]}
+    assert data["nli.time_predict"]["noise_source"] == "in-run: 6 interleaved rounds, ±2.1% (95%)"
+    assert data["nli.time_predict"]["in_run"] == {"rounds": 6, "half_width": 0.021, "confidence": 0.95}
+    assert "in_run" not in data["suite.instrs_encode"]
 
 
 @pytest.mark.asv

@@ -9,6 +9,7 @@ from collections.abc import Set as AbstractSet
 
 from veracity.tracking.detect import Comparison, Verdict
 from veracity.tracking.drift import MachineDrift, drift_behind
+from veracity.tracking.inrun import InRunNoise
 from veracity.tracking.report.formatting import (
     DRIFT_TAG,
     _drift_notes,
@@ -69,6 +70,29 @@ def _mark(r: Comparison, accepted: AbstractSet[str], drift: Sequence[MachineDrif
     return mark + f" ({DRIFT_TAG})" if drift_behind(r.unit, r.verdict, drift) else mark
 
 
+def row_noise(r: Comparison) -> str:
+    """The noise figure of one row, short: `±2.1% in-run (6 rounds)`, or its source where it is not the run's own."""
+    inrun = InRunNoise.from_source(r.noise_source)
+    if inrun is None:
+        return r.noise_source
+    return f"±{inrun.half_width * 100:.1f}% in-run ({inrun.rounds} rounds)"
+
+
+def comparison_noise_summary(rows: Sequence[Comparison]) -> str:
+    """Where the rows' noise figures came from: the in-run ones as one group with their rounds and widths
+    (`3 in-run (6 interleaved rounds, ±0.4% to ±2.1% at 95%)`), then every other source with its count."""
+    inrun = [n for r in rows if (n := InRunNoise.from_source(r.noise_source)) is not None]
+    parts = []
+    if inrun:
+        counts = sorted({n.rounds for n in inrun})
+        rounds = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+        low, high = min(n.half_width for n in inrun), max(n.half_width for n in inrun)
+        width = f"±{low * 100:.1f}%" if f"{low:.3f}" == f"{high:.3f}" else f"±{low * 100:.1f}% to ±{high * 100:.1f}%"
+        parts.append(f"{len(inrun)} in-run ({rounds} interleaved rounds, {width} at {inrun[0].confidence:.0%})")
+    others = noise_sources([r for r in rows if InRunNoise.from_source(r.noise_source) is None])
+    return "; ".join([*parts, *([others] if others else [])])
+
+
 def _comparison_drift_notes(
     rows: Sequence[Comparison], before: str, after: str, drift: Sequence[MachineDrift]
 ) -> list[str]:
@@ -94,14 +118,18 @@ def comparison_to_markdown(
         + (f", {c['incomparable']} not comparable" if c["incomparable"] else "")
         + ".",
         "",
-        *([f"Noise figures: {_md_cell(noise_sources(rows))}.", ""] if noise_sources(rows) else []),
+        *(
+            [f"Noise figures: {_md_cell(comparison_noise_summary(rows))}.", ""]
+            if comparison_noise_summary(rows)
+            else []
+        ),
         *(f"> ⚠️ {_md_cell(n)}\n" for n in _comparison_drift_notes(rows, before, after, drift)),
     ]
     changed = _changed(rows)
     if changed:
         out += [
-            "| | Benchmark | Parameters | Before | After | Ratio | Direction |",
-            "|---|---|---|---:|---:|---:|---|",
+            "| | Benchmark | Parameters | Before | After | Ratio | Direction | Noise |",
+            "|---|---|---|---:|---:|---:|---|---|",
         ]
         for r in changed:
             out.append(
@@ -113,6 +141,7 @@ def comparison_to_markdown(
                     format_value(r.after, r.unit),
                     _ratio(r.ratio),
                     direction_word(r.higher_is_better),
+                    row_noise(r),
                 )
             )
     return "\n".join(out) + "\n"
@@ -140,9 +169,10 @@ def comparison_to_text(
             f"  {_mark(r, accepted, drift):<16} {format_value(r.before, r.unit):>16}"
             f" {format_value(r.after, r.unit):>16}"
             f"  {_ratio(r.ratio):>7}  {r.key}  ({direction_word(r.higher_is_better)})"
+            + (f"  [{row_noise(r)}]" if InRunNoise.from_source(r.noise_source) else "")
         )
-    if noise_sources(rows):
-        lines.append(f"  noise figures: {noise_sources(rows)}")
+    if comparison_noise_summary(rows):
+        lines.append(f"  noise figures: {comparison_noise_summary(rows)}")
     return "\n".join(lines)
 
 
@@ -154,8 +184,21 @@ def comparison_to_json(rows: Sequence[Comparison], before: str, after: str, drif
             "counts": dict(count_verdicts(rows)),
             "machine_drift": [d.to_json() for d in drift],
             "rows": [
-                {**change_fields(r), "machine_drift": drift_behind(r.unit, r.verdict, drift) is not None} for r in rows
+                {
+                    **change_fields(r),
+                    "machine_drift": drift_behind(r.unit, r.verdict, drift) is not None,
+                    **_in_run_fields(r),
+                }
+                for r in rows
             ],
         },
         indent=2,
     )
+
+
+def _in_run_fields(r: Comparison) -> dict:
+    """A row judged on its own run's rounds also gives its figure as numbers: rounds, half-width, confidence."""
+    inrun = InRunNoise.from_source(r.noise_source)
+    if inrun is None:
+        return {}
+    return {"in_run": {"rounds": inrun.rounds, "half_width": inrun.half_width, "confidence": inrun.confidence}}
