@@ -1,13 +1,15 @@
-"""NLI cross-encoder: pairs/s by batch size, sorted vs unsorted batching, latency, accuracy, memory."""
+"""NLI cross-encoder: pairs/s by batch size, sorted vs unsorted batching, latency, accuracy and F1, memory."""
 
 from __future__ import annotations
 
 from benchmarks.common import Timed, Tracked, require_cuda
 from benchmarks.memory import phase_peak_bytes, subprocess_load_bytes
+from benchmarks.metric_shim import ConfusionMatrix
 from benchmarks.models import BENCH_BACKENDS, held_out_pairs, mixed_pairs, nli_model
 from benchmarks.run_cache import once_per_run
 from benchmarks.timing import best_rate, latencies_ms, percentiles
 from benchmarks.yardsticks import matmul_gflops
+from veracity.data import NLI_LABELS
 from veracity.tracking.direction import higher_is_better, lower_is_better
 
 PAIRS = 64
@@ -95,15 +97,27 @@ class NliLatency(Tracked):
 
 
 class NliQuality(Tracked):
-    """Accuracy on held-out template groups, and the share of the matmul rate the model reaches."""
+    """Accuracy, macro-F1 and F1 per label on held-out template groups, and the share of the matmul rate
+    the model reaches."""
 
-    def setup(self) -> None:
+    def setup(self, *params: str) -> None:
         self.model = nli_model()
         self.model.batch_size = 16
 
     @higher_is_better("ratio")
     def track_held_out_accuracy(self) -> float:
         return held_out_accuracy(self.model)
+
+    @higher_is_better("ratio")
+    def track_held_out_macro_f1(self) -> float:
+        return held_out_matrix().macro_f1()
+
+    @higher_is_better("ratio")
+    def track_held_out_class_f1(self, label: str) -> float:
+        return held_out_matrix().f1(label)
+
+    track_held_out_class_f1.params = list(NLI_LABELS)
+    track_held_out_class_f1.param_names = ["label"]
 
     @higher_is_better("ratio")
     def track_efficiency(self) -> float:
@@ -172,3 +186,15 @@ def held_out_accuracy(model) -> float:
     pairs = held_out_pairs()
     predicted = model.predict([(p.premise, p.hypothesis) for p in pairs]).labels()
     return sum(label == p.label for label, p in zip(predicted, pairs, strict=True)) / len(pairs)
+
+
+def held_out_matrix() -> ConfusionMatrix:
+    """The default model's confusion matrix on the held-out pairs, predicted once per run."""
+
+    def predict() -> dict[str, list[str]]:
+        model = nli_model()
+        model.batch_size = 16
+        return {"predicted": model.predict([(p.premise, p.hypothesis) for p in held_out_pairs()]).labels()}
+
+    predicted = once_per_run("nli.held_out_labels", predict)["predicted"]
+    return ConfusionMatrix.from_labels([p.label for p in held_out_pairs()], predicted, NLI_LABELS)

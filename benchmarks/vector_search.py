@@ -1,5 +1,7 @@
 """Vector search on the embedded PostgreSQL: exact, IVFFlat and HNSW over 1k-50k clustered vectors.
 
+Quality is read against exact search (numpy): recall@1 and @10, NDCG@10 and hit rate@10.
+
 Each parameter set's table is loaded and indexed once per run (kept in the database under a
 benchmark schema, `benchmarks.database`, and shared by parameter sets that differ only in search
 settings); its latency percentiles and recall are measured there once per run and handed to cheap
@@ -24,6 +26,7 @@ from benchmarks.database import (
     schema_prefix,
     settle_table,
 )
+from benchmarks.metric_shim import hit_rate_at_k, ndcg_at_k
 from benchmarks.run_cache import code_identity, once_per_invocation, once_per_run
 from benchmarks.timing import percentiles
 from benchmarks.yardsticks import machine_yardstick, random_read_mrate
@@ -108,6 +111,16 @@ class _SearchGrid:
     @higher_is_better("ratio")
     def track_recall_at_10(self, *params: int) -> float:
         return self.row["recall@10"]
+
+    @higher_is_better("ratio")
+    def track_ndcg_at_10(self, *params: int) -> float:
+        """Ranking quality of the top 10 against the exact top 10, the nearest neighbour weighing most."""
+        return self.row["ndcg@10"]
+
+    @higher_is_better("ratio")
+    def track_hit_rate_at_10(self, *params: int) -> float:
+        """Share of queries whose exact nearest neighbour is in the top 10."""
+        return self.row["hit_rate@10"]
 
     @lower_is_better("seconds")
     def track_index_build_seconds(self, *params: int) -> float:
@@ -256,7 +269,7 @@ def share_cpu_with_backend(store: PgVectorStore) -> None:
 
 
 def measure(dsn: str, schema: str, n: int, spec: IndexSpec) -> dict[str, float]:
-    """Latency percentiles (ms, one query per round trip) and recall@1/@10 against exact search.
+    """Latency percentiles (ms, one query per round trip); recall@1/@10, NDCG@10, hit rate@10 against exact search.
 
     One pass: each query is timed and its answer kept for recall, after a few warm-up queries.
     """
@@ -279,6 +292,8 @@ def measure(dsn: str, schema: str, n: int, spec: IndexSpec) -> dict[str, float]:
         **percentiles(samples),
         "recall@1": recall_at_k(found, truth, 1),
         "recall@10": recall_at_k(found, truth, K),
+        "ndcg@10": ndcg_at_k(found, truth, K),
+        "hit_rate@10": hit_rate_at_k(found, truth, K),
     }
 
 

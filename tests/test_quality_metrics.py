@@ -114,3 +114,49 @@ def test_hit_rate_counts_queries_whose_nearest_neighbour_was_found() -> None:
 def test_k_larger_than_the_ground_truth_is_an_error() -> None:
     with pytest.raises(ValueError, match="k=10"):
         ndcg_at_k(np.zeros((1, 10)), np.zeros((1, 5)), 10)
+
+
+# --- the site's quality page -------------------------------------------------------------------------
+
+
+def _results(commit: str, matrix: ConfusionMatrix) -> list:
+    from veracity.tracking.results import BenchmarkResult
+
+    def result(name: str, params: tuple[str, ...], value: float) -> BenchmarkResult:
+        return BenchmarkResult(name, params, value, None, commit, "m", "env")
+
+    rows = [
+        result("quality.VerdictQuality.track_confusion", (repr(g), repr(p)), matrix.count(g, p))
+        for g in VERDICTS
+        for p in VERDICTS
+    ]
+    rows += [result("quality.VerdictQuality.track_class_f1", (repr(v),), matrix.f1(v)) for v in VERDICTS]
+    rows.append(result("quality.VerdictQuality.track_macro_f1", (), matrix.macro_f1()))
+    return rows
+
+
+def test_the_quality_page_rebuilds_the_matrix_and_flags_the_class_whose_f1_fell() -> None:
+    import re
+
+    from veracity.tracking.site_quality import confusion_cells, quality_to_html
+
+    gold = ["supported"] * 30 + ["refuted"] * 30 + ["not_enough_info"] * 30
+    before = ConfusionMatrix.from_labels(gold, gold, VERDICTS)
+    flipped = ["supported"] * 40 + ["refuted"] * 20 + ["not_enough_info"] * 30
+    after = ConfusionMatrix.from_labels(gold, flipped, VERDICTS)
+    assert confusion_cells(_results("b", after))[("refuted", "supported")] == 10
+
+    page = quality_to_html(_results("b" * 40, after), "b" * 40, "veracity", _results("a" * 40, before), "a" * 40)
+    refuted_row = re.search(r"<tr><th>refuted</th>(.*?)</tr>", page).group(1)
+    assert [int(c) for c in re.findall(r">(\d+)</td>", refuted_row)] == [10, 20, 0]
+    fell = re.findall(r"<tr class='fell'><td>([a-z_]+)</td>", page)
+    assert fell == ["supported", "refuted", "macro"]  # not_enough_info kept its F1 of 1.0
+    assert "<script" not in page and "http" not in page.replace('href="index.html"', "")
+
+
+def test_the_quality_page_says_so_when_a_commit_has_no_quality_figures() -> None:
+    from veracity.tracking.site_quality import quality_to_html
+
+    page = quality_to_html([], None, "veracity")
+    assert "No confusion matrix on this commit" in page
+    assert "No F1 figures on this commit" in page
