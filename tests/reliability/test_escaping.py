@@ -31,7 +31,7 @@ INJECTED = [
     f"<script>{PAYLOAD_JS}",
     "<i>payload</i>",
 ]
-PAGES = ["", "#/", "#summarylist", "#regressions", "#hostile.Hostile.track_items", "targets.html"]
+PAGES = ["", "#/", "#summarylist", "#regressions", "#hostile.Hostile.track_items", "targets.html", "regressions.html"]
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

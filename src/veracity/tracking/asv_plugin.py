@@ -1,12 +1,12 @@
 """asv plugin (asv.conf.json `"plugins": [".veracity.tracking.asv_plugin"]`): direction-aware publishing.
 
-asv's own Regressions publisher (order 3) flags every rise as a regression. The publisher here runs
-after it and rewrites html/regressions.json and regressions.xml: steps of higher-is-better series
-are detected on the reciprocal (time per item), so a throughput or recall drop is a regression and
-a rise is not; each series' threshold is widened to its calibrated noise band; and the open
-regressions of the latest commit (what `veracity regressions` reports) are added where asv's step
-detection, which needs a level to persist, has not listed them yet. A second publisher writes
-html/targets.html and links it from the navigation bar.
+asv's own Regressions publisher (order 3) flags every rise as a regression, against its own thresholds.
+The publisher here runs after it and rewrites html/regressions.json and regressions.xml to hold what
+`veracity regressions` lists and no more: the open regressions of each machine's latest commit, judged
+with direction and each benchmark's noise figure (tracking.history). It writes html/regressions.html,
+where an accepted regression shows as accepted with its reason and expiry, each row names its noise
+figure and links to its explain page where html/explain/ has one, and points the navigation bar's
+"Regressions" at it. Other publishers write html/targets.html and html/triage.html.
 
 asv calls `setup()` when it imports the plugin, before any command does its work: it installs the
 hooks of tracking.asv_commands, so plain `asv compare`, `asv continuous` and `asv find` know
@@ -17,22 +17,19 @@ asv's own behaviour).
 from __future__ import annotations
 
 import itertools
-import math
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from asv import util
 from asv.console import log
-from asv.plugins.regressions import Regressions, _GraphDataFilter
+from asv.plugins.regressions import Regressions
 from asv.publishing import OutputPublisher
 
 from veracity.errors import VeracityError
 from veracity.fsutil import atomic_write_text
 from veracity.tracking import asv_commands
 from veracity.tracking.asvconf import AsvConfig
-from veracity.tracking.direction import is_descriptive, is_yardstick, parse_unit
 from veracity.tracking.noise import NoiseFile
 from veracity.tracking.triage import load_triage
 
@@ -44,34 +41,6 @@ ORDER_TARGETS = 11
 def setup() -> None:
     """Called by asv when it imports the plugin: direction-aware compare, continuous and find."""
     asv_commands.install()
-
-
-def _reciprocal_steps(steps: list) -> list:
-    """Steps of 1/y from steps of y. Detection needs only levels and error estimates, and both
-    map through 1/x (error by the derivative, |d(1/x)| = err / x^2)."""
-    out = []
-    for left, right, value, minimum, err in steps:
-        if not value or value <= 0 or not math.isfinite(value):
-            return []
-        out.append((left, right, 1 / value, 1 / max(minimum, value), err / value**2))
-    return out
-
-
-def _unrecip(x: float | None) -> float | None:
-    return 1 / x if x else x
-
-
-class _NoiseAwareFilter(_GraphDataFilter):
-    """asv's per-series threshold, raised to the series' calibrated noise band."""
-
-    def __init__(self, conf, repo, revisions, noise: NoiseFile) -> None:
-        super().__init__(conf, repo, revisions)
-        self.noise = noise
-
-    def _get_threshold(self, graph, benchmark, entry_name):
-        threshold = super()._get_threshold(graph, benchmark, entry_name)
-        band = self.noise.band_for(str(graph.params.get("machine")), entry_name)
-        return threshold if band is None else max(threshold, band)
 
 
 @contextmanager
@@ -117,16 +86,41 @@ def _write_triage_page(config: AsvConfig, regressions: list, reviews: dict) -> N
     _link_page(config, "triage.html", "Triage")
 
 
+_NAV_REGRESSIONS = '<li id="nav-li-regressions"><a href="{href}">Regressions</a></li>'
+_ASV_REGRESSIONS = _NAV_REGRESSIONS.format(href="#/regressions")
+_OUR_REGRESSIONS = _NAV_REGRESSIONS.format(href="regressions.html")
+
+
 def _link_page(config: AsvConfig, page: str, label: str) -> None:
     """A link to one of our pages in the navigation bar of asv's index.html, after Regressions."""
     index = config.html_dir / "index.html"
     if not index.exists():
         return
     text = index.read_text(encoding="utf-8")
-    anchor = '<li id="nav-li-regressions"><a href="#/regressions">Regressions</a></li>'
+    anchor = _OUR_REGRESSIONS if _OUR_REGRESSIONS in text else _ASV_REGRESSIONS
     link = f'<li id="nav-li-{page.split(".")[0]}"><a href="{page}">{label}</a></li>'
     if anchor in text and link not in text:
         atomic_write_text(index, text.replace(anchor, anchor + "\n\t" + link))
+
+
+def _point_regressions_at_our_page(config: AsvConfig) -> None:
+    """The navigation bar's Regressions: html/regressions.html instead of asv's view, which knows no triage."""
+    index = config.html_dir / "index.html"
+    if index.exists() and _ASV_REGRESSIONS in (text := index.read_text(encoding="utf-8")):
+        atomic_write_text(index, text.replace(_ASV_REGRESSIONS, _OUR_REGRESSIONS))
+
+
+def _explain_links(config: AsvConfig, regressions: list) -> dict[str, str]:
+    """Benchmark key -> the href of its explain page, for the regressions whose page exists (by key or name)."""
+    from veracity.tracking.site_pages import explain_page_name
+
+    links = {}
+    for reg in regressions:
+        for name in (reg.key, reg.benchmark):
+            if (config.html_dir / "explain" / explain_page_name(name)).is_file():
+                links[reg.key] = f"explain/{explain_page_name(name)}"
+                break
+    return links
 
 
 class DirectionalRegressions(OutputPublisher):
@@ -142,51 +136,29 @@ class DirectionalRegressions(OutputPublisher):
 
     @classmethod
     def _publish(cls, conf, repo, benchmarks, graphs, revisions):
+        from veracity.tracking.site_pages import regressions_to_html
+
         config = AsvConfig.from_asv_conf(conf)
         noise = NoiseFile.load(config.noise_file)
         revision_to_hash = {r: h for h, r in revisions.items()}
-        data_filter = _NoiseAwareFilter(conf, repo, revisions, noise)
-        all_params = graphs.get_params()
-        regressions: list[list] = []
         graphs_by_benchmark: dict[str, list] = {}
-        for file_name, graph in graphs:
-            if "summary" in graph.params:
-                continue
-            benchmark = benchmarks.get(os.path.basename(file_name))
-            unit = benchmark.get("unit") or "" if benchmark else ""
-            if not benchmark or is_yardstick(unit) or is_descriptive(unit):
-                continue  # the machine (tracking.drift), or a figure with no better side: no commit regresses it
-            graphs_by_benchmark.setdefault(benchmark["name"], []).append(graph)
-            _, higher = parse_unit(benchmark.get("unit"))
-            if not higher:
-                for graph_data in data_filter.get_graph_data(graph, benchmark):
-                    Regressions._process_regression(regressions, revision_to_hash, repo, all_params, graph_data, graph)
-                continue
-            for j, entry_name, steps, threshold in data_filter.get_graph_data(graph, benchmark):
-                found: list[list] = []
-                Regressions._process_regression(
-                    found,
-                    revision_to_hash,
-                    repo,
-                    all_params,
-                    (j, entry_name, _reciprocal_steps(steps), threshold),
-                    graph,
-                )
-                for entry in found:
-                    entry[4], entry[5] = _unrecip(entry[4]), _unrecip(entry[5])
-                    entry[6] = [(r1, r2, _unrecip(v1), _unrecip(v2)) for r1, r2, v1, v2 in entry[6]]
-                regressions += found
-        listed = {(entry[0], entry[1]) for entry in regressions}
+        for _, graph in graphs:
+            if "summary" not in graph.params and graph.benchmark_name in benchmarks:
+                graphs_by_benchmark.setdefault(graph.benchmark_name, []).append(graph)
         found, reviews = _open_regressions_by_machine(config, noise)
         _write_triage_page(config, found, reviews)
+        regressions: list[list] = []
         for reg in found:
-            entry = cls._entry_for(reg, graphs_by_benchmark, benchmarks, revisions, all_params)
-            if entry is not None and (entry[0], entry[1]) not in listed:
-                regressions.append(entry)
-                listed.add((entry[0], entry[1]))
+            if reg.verdict.is_worse:
+                entry = cls._entry_for(reg, graphs_by_benchmark, benchmarks, revisions, graphs.get_params())
+                regressions += [entry] if entry is not None else []
         Regressions._save(conf, {"regressions": regressions})
         Regressions._save_feed(conf, benchmarks, regressions, revisions, revision_to_hash)
-        log.info(f"veracity: {len(regressions)} direction-aware regression(s) in regressions.json")
+        by_machine = [(m, [r for r in found if r.machine == m]) for m in reviews]
+        page = regressions_to_html(by_machine, _explain_links(config, found), config.project)
+        atomic_write_text(config.html_dir / "regressions.html", page)
+        _point_regressions_at_our_page(config)
+        log.info(f"veracity: {len(regressions)} open regression(s) in regressions.json and regressions.html")
 
     @staticmethod
     def _entry_for(reg, graphs_by_benchmark, benchmarks, revisions, all_params):
