@@ -1,0 +1,202 @@
+"""Issue 17's acceptance campaign: `veracity continuous` judged with in-run noise, per stage, A/A and planted slowdowns.
+
+Per stage (embedding batch, NLI, vector search query, pipeline claim) and trial, three real
+`veracity continuous` pairs, each with its own interleaved rounds (tracking.continuous):
+
+- A/A: the baseline B against its twin A, which changes only a README line;
+- +5% and +10%: B against a sibling commit whose stage function does extra pure-Python work,
+  calibrated to 5 and 10% of the stage's time in a pilot run of B (scripts/detection_campaign.py's
+  plants, checked by timing the work alone).
+
+No noise file is read (a machine with no entry in noise.json): every verdict rests on the run's own
+rounds. Everything runs in a throw-away clone (default /tmp/veracity-inrun-campaign), so the
+repository's results, html/ and branches are never touched. The clone's asv environment is
+`--env-dir`; by default this repository's (nothing reinstalled but the wheel), which another asv
+run on this checkout must not use at the same time: copy it (`cp -a .asv/env /tmp/env`) and pass
+the copy to run beside other work.
+
+    python scripts/inrun_campaign.py --trials 6 --stages nli,embedding
+
+Prints one line per pair as it goes and the table at the end (also WORK/inrun_campaign.md and .json).
+Cost: each pair is `--rounds` asv runs of two commits (more for grey results); on a 2-vCPU machine
+a round of one stage's benchmark takes 1-3 minutes, most of it asv reinstalling the project.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from detection_campaign import (
+    PLANT_CHECK_CALLS,
+    STAGES,
+    Stage,
+    _timed,
+    commit_plant,
+    git,
+    make_clone,
+    plant_work,
+    result_values,
+    run_commits,
+    seconds_per_iteration,
+)
+
+from veracity.tracking.asvconf import AsvConfig
+from veracity.tracking.asvrun import RunOptions
+from veracity.tracking.commands import Judging, TrackingFiles, continuous_report
+from veracity.tracking.machine import current
+
+SIZES = (5, 10)
+PAIRS = ("aa", "+5", "+10")
+
+
+def readme_twin(repo: Path, base: str) -> str:
+    """A/A: a commit after `base` that changes only a README line."""
+    git(repo, "checkout", "--quiet", "-B", "main", base)
+    readme = repo / "README.md"
+    readme.write_text(readme.read_text() + "\nA README line that changes nothing measured.\n")
+    git(repo, "commit", "--quiet", "-am", "A: the baseline with one more README line")
+    return git(repo, "rev-parse", "HEAD")
+
+
+def continuous_pair(config: AsvConfig, machine: str, base: str, head: str, stage: Stage, args, work: Path) -> dict:
+    """One real `veracity continuous BASE HEAD -b STAGE` with no noise file; the stage's row of its JSON report."""
+    judging = Judging(
+        machine=machine,
+        files=TrackingFiles(noise=work / "no-noise.json"),  # absent: no band for any machine
+        rerun=args.rerun,
+        quiet_asv=True,
+        fmt="json",
+    )
+    run = RunOptions(bench=(stage.bench_regex,), machine=machine)
+    started = time.time()
+    report = continuous_report(config, base, head, judging, run, rounds=args.rounds)
+    row = next(r for r in json.loads(report.text)["rows"] if r["key"] == stage.key)
+    in_run = row.get("in_run") or {}
+    return {
+        "flagged": row["verdict"] in ("worse", "failed"),
+        "verdict": row["verdict"],
+        "ratio": row["ratio"],
+        "rounds": in_run.get("rounds"),
+        "half_width": in_run.get("half_width"),
+        "noise_source": row["noise_source"],
+        "seconds": round(time.time() - started, 1),
+    }
+
+
+def plan_plants(repo: Path, config: AsvConfig, machine: str, base: str, stages: list[Stage]) -> dict:
+    """Pilot run of the baseline, then a +5% and a +10% plant commit per stage, sized to its time."""
+    print("pilot run of the baseline...", flush=True)
+    run_commits(repo, [base], [s.bench_regex for s in stages], machine)
+    pilot = result_values(config, machine, base)
+    per_iteration = seconds_per_iteration()
+    plan: dict = {}
+    for stage in stages:
+        baseline_s = pilot[stage.key].value
+        plan[stage.name] = {"baseline_s": baseline_s, "plants": {}}
+        for pct in SIZES:
+            iterations = max(1, round(baseline_s * pct / 100 / per_iteration))
+            alone = statistics.median(_timed(lambda it=iterations: plant_work(it)) for _ in range(PLANT_CHECK_CALLS))
+            sha = commit_plant(repo, base, f"plant-{stage.name}-{pct}", [(stage, pct, iterations)], f"plant +{pct}%")
+            plan[stage.name]["plants"][f"+{pct}"] = {"commit": sha, "alone_share": round(alone / baseline_s, 4)}
+        shares = ", ".join(f"{k} -> {v['alone_share'] * 100:.1f}%" for k, v in plan[stage.name]["plants"].items())
+        print(f"{stage.name}: baseline {baseline_s * 1000:.1f} ms; plants alone {shares}", flush=True)
+    return plan
+
+
+def table(report: dict) -> str:
+    lines = [
+        f"Machine `{report['machine']}`: {report['cpu']}; {report['rounds']} rounds a pair, up to "
+        f"{report['rerun']} re-runs of as many rounds; no noise file.",
+        "",
+        "| stage | baseline | plant alone (+5/+10%) | A/A flagged | +5% flagged | +10% flagged "
+        "| in-run ±95% (median, A/A) | rounds (median) | minutes a pair |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, stage in report["stages"].items():
+        trials = stage["trials"]
+        n = len(trials)
+        if not n:
+            continue
+        flagged = {p: sum(t[p]["flagged"] for t in trials) for p in PAIRS}
+        widths = [t["aa"]["half_width"] for t in trials if t["aa"]["half_width"] is not None]
+        rounds = [t[p]["rounds"] for t in trials for p in PAIRS if t[p]["rounds"]]
+        minutes = statistics.median(t[p]["seconds"] for t in trials for p in PAIRS) / 60
+        alone = "/".join(f"{v['alone_share'] * 100:.1f}%" for v in stage["plants"].values())
+        lines.append(
+            f"| {name} | {stage['baseline_s'] * 1000:.1f} ms | {alone} | {flagged['aa']}/{n} | {flagged['+5']}/{n} "
+            f"| {flagged['+10']}/{n} | {f'±{statistics.median(widths) * 100:.1f}%' if widths else 'n/a'} "
+            f"| {statistics.median(rounds) if rounds else 'n/a'} | {minutes:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--trials", type=int, default=6)
+    parser.add_argument("--stages", default=",".join(s.name for s in STAGES))
+    parser.add_argument(
+        "--rounds", type=int, default=6, help="interleaved rounds a pair (veracity continuous --rounds)"
+    )
+    parser.add_argument("--rerun", type=int, default=2, help="re-runs of grey results (veracity continuous --rerun)")
+    parser.add_argument("--work", default="/tmp/veracity-inrun-campaign")
+    parser.add_argument("--env-dir", help="asv environment folder for the clone (default: this repository's)")
+    args = parser.parse_args(argv)
+
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "results").mkdir(exist_ok=True)
+    stages = [s for s in STAGES if s.name in args.stages.split(",")]
+    if not stages:
+        parser.error(f"--stages names none of {', '.join(s.name for s in STAGES)}")
+    repo = make_clone(work)
+    if args.env_dir:
+        conf_path = repo / "asv.campaign.json"
+        conf = json.loads(conf_path.read_text())
+        conf["env_dir"] = str(Path(args.env_dir).resolve())
+        conf_path.write_text(json.dumps(conf, indent=2))
+    config = AsvConfig.load(repo / "asv.campaign.json")
+    fingerprint = current()
+    machine = fingerprint.machine_name
+    print(f"machine {machine}: {fingerprint.cpu_description()}", flush=True)
+    from veracity.tracking.asvrun import register_machine
+
+    register_machine(config, fingerprint, quiet=True)
+    base = git(repo, "rev-parse", "HEAD")
+    twin = readme_twin(repo, base)
+    plan = plan_plants(repo, config, machine, base, stages)
+    report: dict = {
+        "machine": machine,
+        "cpu": fingerprint.cpu_description(),
+        "rounds": args.rounds,
+        "rerun": args.rerun,
+        "stages": {s.name: {"key": s.key, **plan[s.name], "trials": []} for s in stages},
+    }
+    started = time.time()
+    for trial in range(1, args.trials + 1):
+        for stage in stages:
+            heads = {"aa": twin, **{p: plan[stage.name]["plants"][p]["commit"] for p in ("+5", "+10")}}
+            row: dict = {"trial": trial}
+            for pair, head in heads.items():
+                row[pair] = continuous_pair(config, machine, base, head, stage, args, work)
+                print(
+                    f"[{(time.time() - started) / 60:6.1f} min] trial {trial} {stage.name} {pair}: "
+                    + json.dumps(row[pair]),
+                    flush=True,
+                )
+            report["stages"][stage.name]["trials"].append(row)
+            (work / "inrun_campaign.json").write_text(json.dumps(report, indent=2))
+    text = table(report)
+    (work / "inrun_campaign.md").write_text(text + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
