@@ -72,6 +72,55 @@ SEED_TARGETS: tuple[Target, ...] = (
         0.95,
         "ratio",
     ),
+    *(  # issue 20: cold start and quality in depth, at the seeds' limits and baselines
+        Target(title, benchmark, op, limit, unit)
+        for title, benchmark, op, limit, unit in (
+            (
+                "cold start: a fresh process's first verdict (imports, models, server, store, claim)",
+                "cold_start.ColdStart.track_phase_seconds('first_verdict')",
+                "<",
+                60,
+                "seconds",
+            ),
+            (
+                "cold model load, each model and forward pass",
+                "cold_start.ColdModelLoad.track_load_seconds*",
+                "<",
+                30,
+                "seconds",
+            ),
+            ("NLI macro-F1, held-out template groups", "nli.NliQuality.track_held_out_macro_f1", ">", 0.70, "ratio"),
+            (
+                "NLI F1 of every label, held-out template groups",
+                "nli.NliQuality.track_held_out_class_f1*",
+                ">",
+                0.6,
+                "ratio",
+            ),
+            ("verdict macro-F1, the shipped claims", "quality.VerdictQuality.track_macro_f1", ">", 0.70, "ratio"),
+            (
+                "verdict F1 of every verdict, the shipped claims",
+                "quality.VerdictQuality.track_class_f1*",
+                ">",
+                0.6,
+                "ratio",
+            ),
+            (
+                "NDCG@10 against exact search, HNSW 10K (m 16, ef_search 40)",
+                "vector_search.HnswSearch.track_ndcg_at_10(10000, 16, 40)",
+                ">",
+                0.30,
+                "ratio",
+            ),
+            (
+                "hit rate@10 against exact search, HNSW 10K (m 16, ef_search 40)",
+                "vector_search.HnswSearch.track_hit_rate_at_10(10000, 16, 40)",
+                ">",
+                0.40,
+                "ratio",
+            ),
+        )
+    ),
 )
 
 
