@@ -110,14 +110,14 @@ def _point_regressions_at_our_page(config: AsvConfig) -> None:
         atomic_write_text(index, text.replace(_ASV_REGRESSIONS, _OUR_REGRESSIONS))
 
 
-def _explain_links(config: AsvConfig, regressions: list) -> dict[str, str]:
+def _explain_links(html_dir: Path, regressions: list) -> dict[str, str]:
     """Benchmark key -> the href of its explain page, for the regressions whose page exists (by key or name)."""
     from veracity.tracking.site_pages import explain_page_name
 
     links = {}
     for reg in regressions:
         for name in (reg.key, reg.benchmark):
-            if (config.html_dir / "explain" / explain_page_name(name)).is_file():
+            if (html_dir / "explain" / explain_page_name(name)).is_file():
                 links[reg.key] = f"explain/{explain_page_name(name)}"
                 break
     return links
@@ -155,7 +155,7 @@ class DirectionalRegressions(OutputPublisher):
         Regressions._save(conf, {"regressions": regressions})
         Regressions._save_feed(conf, benchmarks, regressions, revisions, revision_to_hash)
         by_machine = [(m, [r for r in found if r.machine == m]) for m in reviews]
-        page = regressions_to_html(by_machine, _explain_links(config, found), config.project)
+        page = regressions_to_html(by_machine, _explain_links(config.html_dir, found), config.project)
         atomic_write_text(config.html_dir / "regressions.html", page)
         _point_regressions_at_our_page(config)
         log.info(f"veracity: {len(regressions)} open regression(s) in regressions.json and regressions.html")
