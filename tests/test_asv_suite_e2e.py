@@ -103,6 +103,15 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> PlantedHistory:
     hashes.write_text(f"{baseline}\n{slowed}\n")
     run = planted.asv("run", f"HASHFILE:{hashes}", "--machine", "e2e", "--show-stderr", *SELECTION)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    # Two commits are too short a history for a band of this machine's own (issue 17): the blanket 5% this
+    # test was built around, as a band calibrated here for every benchmark measured.
+    from veracity.tracking.noise import NoiseBand, NoiseFile
+    from veracity.tracking.results import ResultsStore
+
+    noise = NoiseFile.load(root / "benchmarks" / "noise.json")
+    measured = {r.key for r in ResultsStore(root / ".asv" / "results").results_for("e2e", baseline)}
+    noise.update("e2e", baseline, [NoiseBand(key, 0.05, 2, 0.0, 0.0) for key in measured])
+    noise.save()
     published = planted.asv("publish")
     assert published.returncode == 0, published.stderr[-3000:]
     return planted
