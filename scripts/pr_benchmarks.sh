@@ -3,13 +3,16 @@
 #
 #   scripts/pr_benchmarks.sh BASE HEAD [COMMENT_FILE]
 #
-# Runs `veracity continuous BASE HEAD` (asv run of both commits with samples, direction- and
-# noise-aware comparison, bounded re-runs of grey-zone results) and writes the Markdown table to
-# COMMENT_FILE (default benchmark-comment.md). Exit status: 0 nothing worse beyond noise, 1 a
+# Runs `veracity continuous BASE HEAD` (both commits measured in interleaved rounds, one asv run a
+# round; each benchmark judged direction-aware on its rounds' paired ratios with the noise of this
+# very run, more rounds for grey results) and writes the Markdown table, with each verdict's noise
+# figure, to COMMENT_FILE (default benchmark-comment.md). Exit status: 0 nothing worse beyond noise, 1 a
 # regression that is not accepted in the triage file, 2 a usage or setup error.
 #
 # Environment: PYTHON (default python), ASV_CONFIG (default asv.conf.json), ASV_MACHINE (default
-# the host name), VERACITY_RERUN (grey-zone re-runs, default 2), BENCH (an asv --bench regex).
+# the host name), VERACITY_ROUNDS (interleaved rounds, default 6; 1: one asv run judged against the
+# calibrated bands), VERACITY_RERUN (grey-zone re-runs of as many rounds, default 2), BENCH (an asv
+# --bench regex).
 set -euo pipefail
 
 if [[ $# -lt 2 || $# -gt 3 ]]; then
@@ -27,7 +30,7 @@ machine=${ASV_MACHINE:-$(hostname)}
 "$python" -m asv --config "$config" machine --yes --machine "$machine" >/dev/null
 
 args=(continuous "$base" "$head" --config "$config" --machine "$machine" --markdown --output "$comment"
-      --rerun "${VERACITY_RERUN:-2}")
+      --rerun "${VERACITY_RERUN:-2}" --rounds "${VERACITY_ROUNDS:-6}")
 if [[ -n "${BENCH:-}" ]]; then
     args+=(--bench "$BENCH")
 fi
