@@ -170,3 +170,38 @@ def test_continuous_in_rounds_judges_with_the_runs_own_noise(asv_home, tmp_path)
     noise = InRunNoise.from_source(throughput["noise_source"])
     assert noise is not None and noise.rounds == 4 and noise.half_width > 0  # the jitter is measured
     assert rows["bench.Suite.track_recall"]["noise_source"] == "in-run: 4 interleaved rounds, ±0.0% (95%)"
+
+
+@pytest.mark.asv
+@pytest.mark.slow
+def test_compare_reruns_a_grey_result_in_rounds_and_judges_it_with_their_noise(asv_home, tmp_path) -> None:
+    """Stored results: a 4.2% throughput drop inside a calibrated 5% band is grey, then passed as unchanged
+    when re-runs pool; re-run as interleaved rounds, its rounds agree to the digit and it is worse."""
+    import json
+
+    from toy_suite import MACHINE, ToyRepo
+
+    from veracity.cli.main import main
+    from veracity.tracking.noise import NoiseBand, NoiseFile
+
+    repo = ToyRepo(tmp_path / "toy", env_type="virtualenv")
+    repo.commit("root")
+    repo.commit("base")
+    repo.commit("pr", grey=0.96)
+    repo.asv("run", "root..pr", "--machine", MACHINE, "-b", "track_grey", "--record-samples")
+    noise = NoiseFile(tmp_path / "noise.json")
+    noise.update(MACHINE, "x", [NoiseBand("bench.Suite.track_grey_items_per_second", 0.05, 5, 0.01, 0.05)])
+    noise.save()
+    argv = ["compare", "base", "pr", "--config", str(repo.config), "--machine", MACHINE, "--noise-file"]
+    argv += [str(noise.path), "--json", "--quiet", "--output", str(tmp_path / "out.json")]
+
+    def row(*extra: str) -> dict:
+        main([*argv, *extra])
+        rows = json.loads((tmp_path / "out.json").read_text())["rows"]
+        return next(r for r in rows if r["key"] == "bench.Suite.track_grey_items_per_second")
+
+    banded = row("--rerun", "0")
+    assert (banded["verdict"], banded["noise_source"]) == ("unchanged", "band calibrated on this machine")
+    in_rounds = row("--rerun", "1", "--rounds", "2")
+    assert in_rounds["verdict"] == "worse", in_rounds
+    assert in_rounds["noise_source"] == "in-run: 2 interleaved rounds, ±0.0% (95%)"

@@ -43,7 +43,10 @@ def run_compare(args: argparse.Namespace) -> int:
     from veracity.tracking.commands import compare_report
 
     judging = _judging(args)  # checked before any file is read
-    return _print(compare_report(asv_config(args), args.revision1, args.revision2, judging, paired=args.paired), args)
+    report = compare_report(
+        asv_config(args), args.revision1, args.revision2, judging, paired=args.paired, rounds=args.rounds
+    )
+    return _print(report, args)
 
 
 def run_continuous(args: argparse.Namespace) -> int:
@@ -74,6 +77,14 @@ def register(commands: Commands) -> None:
         "--paired",
         action="store_true",
         help="both commits were measured in one asv run (as asv continuous does): judge with the paired bands",
+    )
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=0,
+        help="re-run grey benchmarks as this many interleaved rounds of both commits, judged with the noise "
+        "of those rounds as veracity continuous judges (2 or more; needs a virtualenv environment). "
+        "Default 0: re-runs pooled and judged against the bands",
     )
     p.set_defaults(handler=run_compare)
 

@@ -201,12 +201,16 @@ def compare_report(
     *,
     paired: bool = False,
     bench: Sequence[str] = (),
+    rounds: int = 0,
 ) -> Report:
     """Judge `head` against `base` from results already stored, re-running grey benchmarks.
 
     `paired`: both were measured in one asv run (continuous); `bench`: the patterns the run was
-    limited to, so only their results are judged.
+    limited to, so only their results are judged; `rounds` (2 or more): each re-run is that many
+    interleaved rounds of both commits, judged with their own noise (workflow.compare_commits).
     """
+    if rounds < 0:
+        raise VeracityError("--rounds must be 0 or more")
     outcome = compare_commits(
         config,
         base,
@@ -218,6 +222,7 @@ def compare_report(
         quiet_asv=judging.quiet_asv,
         paired=paired,
         bench=bench,
+        rounds=rounds,
     )
     triage = judging.files.load_triage(config)
     return comparison_report(config, outcome, triage, fmt=judging.fmt, only_changed=judging.only_changed)

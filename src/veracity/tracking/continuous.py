@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 
 from veracity.errors import ResultsError
 from veracity.tracking.asvconf import AsvConfig
 from veracity.tracking.asvrun import RunOptions, selected_by
-from veracity.tracking.detect import Comparison, Observation, Policy, Verdict, compare_results
+from veracity.tracking.detect import Comparison, Policy, Verdict, compare_results
 from veracity.tracking.direction import is_yardstick
 from veracity.tracking.drift import machine_drift, without_yardsticks
-from veracity.tracking.inrun import judge_rounds
 from veracity.tracking.noise import NoiseFile
 from veracity.tracking.results import BenchmarkInfo, BenchmarkResult, ResultsStore, benchmark_info
-from veracity.tracking.rounds import RoundRunner, RoundValues
-from veracity.tracking.stats import median
+from veracity.tracking.rounds import RoundRunner, judged_on_rounds
 from veracity.tracking.workflow import CompareOutcome, Log
 
 # Six rounds: three of each order (A B, B A). Fewer leave a t-interval too wide to settle a 5% change
@@ -36,38 +33,6 @@ def _worth_more_rounds(row: Comparison, info: BenchmarkInfo) -> bool:
     broken, descriptive or incomparable), neither a machine yardstick nor a work count."""
     judged = row.verdict in (Verdict.WORSE, Verdict.BETTER, Verdict.UNCHANGED, Verdict.GREY)
     return judged and info.plain_unit not in _ONE_ROUND_UNITS and not is_yardstick(info.unit)
-
-
-def _in_run_rows(
-    rows: list[Comparison], values: RoundValues, before: str, after: str, policy: Policy, *, final: bool
-) -> list[Comparison]:
-    """`rows` with every row that has two rounds or more on both sides judged on its rounds instead
-    (tracking.inrun): its noise figure is the run's own."""
-    out = []
-    for row in rows:
-        base, head = values.of(before, row.env_name, row.key), values.of(after, row.env_name, row.key)
-        judged = None
-        if row.verdict in (Verdict.WORSE, Verdict.BETTER, Verdict.UNCHANGED, Verdict.GREY):
-            floor = policy.calibrated_floor
-            judged = judge_rounds(base, head, higher_is_better=row.higher_is_better, floor=floor, final=final)
-        if judged is None:
-            out.append(row)
-            continue
-        judgement, noise = judged
-        b, a = ([v for v in side if v is not None] for side in (base, head))
-        out.append(
-            replace(
-                row,
-                before=Observation(median(b), tuple(b)).value,
-                after=Observation(median(a), tuple(a)).value,
-                ratio=judgement.ratio,
-                p_value=judgement.p_value,
-                threshold=judgement.threshold,
-                verdict=judgement.verdict,
-                noise_source=noise.source,
-            )
-        )
-    return out
 
 
 def compare_in_rounds(
@@ -119,7 +84,7 @@ def compare_in_rounds(
             final=final,
             paired=True,
         )
-        return _in_run_rows(rows, runner.values, before, after, policy, final=final)
+        return judged_on_rounds(rows, runner.values, before, after, policy, final=final)
 
     first = judge(final=False)
     repeat = [r.key for r in first if _worth_more_rounds(r, benchmark_info(benchmarks, r.benchmark))]

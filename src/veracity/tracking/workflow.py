@@ -17,6 +17,7 @@ from veracity.tracking.drift import MachineDrift, machine_drift, without_yardsti
 from veracity.tracking.gitrepo import make_twin_commit, rev_parse
 from veracity.tracking.noise import NoiseBand, NoiseFile, estimate_band, estimate_paired_band
 from veracity.tracking.results import BenchmarkResult, ResultsStore
+from veracity.tracking.rounds import RoundRunner, judged_on_rounds
 from veracity.tracking.stats import median
 
 Log = Callable[[str], None]
@@ -108,8 +109,14 @@ def compare_commits(
     quiet_asv: bool = False,
     paired: bool = False,
     bench: Sequence[str] = (),
+    rounds: int = 0,
 ) -> CompareOutcome:
     """Judge `after` against `before`; re-run grey benchmarks on both up to `rerun` times first.
+
+    `rounds` (2 or more): each re-run measures the grey benchmarks in that many interleaved rounds of
+    both commits (tracking.rounds), and their verdict rests on those rounds with the noise measured
+    in them (tracking.inrun), as `veracity continuous` judges; where the environment cannot check
+    out both commits, re-runs pool as below.
 
     `bench`: asv --bench patterns; only the results they select are judged (and re-run). After
     `asv continuous -b X` the two commits' result files also hold what earlier runs measured, at
@@ -147,7 +154,13 @@ def compare_commits(
             runs=pools.runs(b, a),
         )
 
-    rows = judge(final=rerun == 0)
+    runner: RoundRunner | None = None
+
+    def judged(final: bool) -> list[Comparison]:
+        rows = judge(final)
+        return judged_on_rounds(rows, runner.values, b, a, policy, final=final) if runner else rows
+
+    rows = judged(final=rerun == 0)
     done = 0
     while done < rerun:
         grey = sorted({r.key for r in rows if r.verdict is Verdict.GREY})
@@ -159,15 +172,22 @@ def compare_commits(
             break
         done += 1
         log(f"veracity: re-run {done}/{rerun} of {len(grey)} inconclusive benchmark(s): {', '.join(grey)}")
+        if rounds >= 2 and len(runnable) == 2:
+            if runner is None:
+                options = RunOptions(machine=machine)
+                runner = RoundRunner(config, [b, a], options, quiet=quiet_asv, log=log, keep_stored=True)
+            runner.run(rounds, grey)
+            rows = judged(final=done >= rerun)
+            continue
         for commits in [runnable] if paired else [[c] for c in runnable]:
             rerun_options = RunOptions(bench=tuple(bench_regex(k) for k in grey), machine=machine, append_samples=True)
             run_benchmarks(config, commits, rerun_options, quiet=quiet_asv)
         store = ResultsStore(config.results_dir)
         for commit in runnable:
             pools.refresh(store, commit, set(grey))
-        rows = judge(final=done >= rerun)
+        rows = judged(final=done >= rerun)
     if any(r.verdict is Verdict.GREY for r in rows):
-        rows = judge(final=True)
+        rows = judged(final=True)
     return CompareOutcome(b, a, machine, rows, done, drift)
 
 
