@@ -101,7 +101,7 @@ def history(asv_home: Path, tmp_path_factory: pytest.TempPathFactory) -> ToyRepo
 def _bisect(repo: ToyRepo, tmp_path: Path, good: str, bad: str, *extra: str) -> tuple[int, dict]:
     out = tmp_path / "bisect.json"
     argv = ["bisect", good, bad, "--config", str(repo.config), "--machine", MACHINE, "-b", THROUGHPUT]
-    code = main([*argv, "--json", "--output", str(out), "--rerun", "1", *extra])
+    code = main([*argv, "--json", "--output", str(out), "--rerun", "1", "--rounds", "2", *extra])
     return code, json.loads(out.read_text())
 
 
@@ -147,7 +147,7 @@ def test_a_commit_whose_benchmark_fails_is_skipped(asv_home: Path, tmp_path_fact
     repo.commit("c4", throughput=0.8)
     out = tmp_path_factory.mktemp("bisect-skip-out") / "bisect.json"
     argv = ["bisect", "c0", "c4", "--config", str(repo.config), "--machine", MACHINE, "-b", THROUGHPUT]
-    code = main([*argv, "--json", "--output", str(out), "--rerun", "0"])
+    code = main([*argv, "--json", "--output", str(out), "--rerun", "0", "--rounds", "2"])
     report = json.loads(out.read_text())
     c2 = subprocess.check_output(["git", "-C", str(repo.root), "rev-parse", "c2"], text=True).strip()
     skipped = [p for p in report["probes"] if p["step"] == "skip"]

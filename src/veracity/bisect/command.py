@@ -20,6 +20,7 @@ from veracity.errors import VeracityError
 from veracity.tracking.asvconf import AsvConfig
 from veracity.tracking.asvrun import check_bench_patterns
 from veracity.tracking.commands import EXIT_OK, EXIT_WORSE, Report, TrackingFiles, check_policy, machine_to_run
+from veracity.tracking.continuous import DEFAULT_ROUNDS
 from veracity.tracking.detect import Comparison, Policy
 from veracity.tracking.gitrepo import commit_subject, first_parent_between, is_ancestor, rev_parse
 from veracity.tracking.report import short_commit
@@ -42,6 +43,7 @@ class BisectRequest:
     files: TrackingFiles = TrackingFiles()  # noqa: RUF009
     policy: Policy = Policy()  # noqa: RUF009
     rerun: int = 2
+    rounds: int = DEFAULT_ROUNDS
     fmt: str = "text"
     quiet_asv: bool = True
 
@@ -82,6 +84,8 @@ def _expected_probes(n_candidates: int) -> int:
 
 def run_bisect(config: AsvConfig, request: BisectRequest, log: Log = _stderr) -> tuple[Search, str, list[str]]:
     """Bisect, logging each probe; returns the search, what was measured, and the benchmarks bisected."""
+    if request.rounds < 2:
+        raise VeracityError("--rounds must be 2 or more: a probe is judged on its rounds' spread")
     if not request.bench:
         raise VeracityError("give the benchmark to bisect with -b PATTERN (a regex, as asv --bench)")
     commits = range_commits(config, request.good, request.bad)
@@ -93,6 +97,7 @@ def run_bisect(config: AsvConfig, request: BisectRequest, log: Log = _stderr) ->
         noise=request.files.load_noise(config),
         policy=check_policy(request.policy),
         rerun=request.rerun,
+        rounds=request.rounds,
         quiet_asv=request.quiet_asv,
     )
     started = time.monotonic()

@@ -3,8 +3,9 @@
 A probe first looks at what this machine already stored for both commits (a `make bench` history,
 earlier probes): when the stored results alone settle the question (judged as `veracity compare`
 judges unpaired runs, with the wider unpaired band), no benchmark runs. Otherwise the two commits
-are measured in one interleaved asv run and judged paired, with grey results re-run, by the rule
-`veracity continuous` uses; never one sample against one.
+are measured in interleaved rounds (one asv run a round, the order alternating) and judged on their
+rounds' paired ratios with that run's own noise, grey results given more rounds: the rule and the
+code of `veracity continuous` (tracking.continuous); never one sample against one.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from dataclasses import dataclass, replace
 from veracity.bisect.search import ProbeResult, Step
 from veracity.errors import AsvRunError, ResultsError
 from veracity.tracking.asvconf import AsvConfig
-from veracity.tracking.asvrun import RunOptions, bench_regex, run_benchmarks, selected_by
+from veracity.tracking.asvrun import RunOptions, bench_regex, selected_by
+from veracity.tracking.continuous import DEFAULT_ROUNDS, compare_in_rounds
 from veracity.tracking.detect import Comparison, Policy, Verdict
 from veracity.tracking.noise import NoiseFile
 from veracity.tracking.results import ResultsStore
@@ -36,6 +38,7 @@ class ProbeSettings:
     noise: NoiseFile | None = None
     policy: Policy = Policy()  # noqa: RUF009
     rerun: int = 2
+    rounds: int = DEFAULT_ROUNDS
     quiet_asv: bool = True
     show_stderr: bool = False
 
@@ -117,26 +120,24 @@ def probe_commits(settings: ProbeSettings, good: str, candidate: str, log: Log) 
                 return _result(good, candidate, step, row, _describe(row, reason, "stored results"), started), rows
     options = RunOptions(bench=s.bench, machine=s.machine, interleave=True, show_stderr=s.show_stderr)
     try:
-        run_benchmarks(s.config, [candidate, good], options, quiet=s.quiet_asv)
-        outcome = compare_commits(
+        outcome = compare_in_rounds(
             s.config,
             good,
             candidate,
-            machine=s.machine,
+            options,
+            rounds=s.rounds,
             noise=s.noise,
             policy=s.policy,
             rerun=s.rerun,
             log=log,
             quiet_asv=s.quiet_asv,
-            paired=True,
-            bench=s.bench,
         )
     except (AsvRunError, ResultsError) as error:
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
         return _result(good, candidate, Step.SKIP, None, f"skipped: {first_line}", started), []
     rows = _selected(outcome.rows, s.bench)
     step, row, reason = step_of(rows)
-    how = f"paired run, {outcome.reruns} re-run(s)" if outcome.reruns else "paired run"
+    how = f"paired run, {s.rounds} rounds" + (f", {outcome.reruns} re-run(s)" if outcome.reruns else "")
     return _result(good, candidate, step, row, _describe(row, reason, how), started), rows
 
 

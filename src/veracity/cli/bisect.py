@@ -16,6 +16,7 @@ from veracity.cli.parsing import (
     report_format,
     tracking_files,
 )
+from veracity.tracking.continuous import DEFAULT_ROUNDS
 
 
 def run_bisect(args: argparse.Namespace) -> int:
@@ -29,6 +30,7 @@ def run_bisect(args: argparse.Namespace) -> int:
         files=tracking_files(args),
         policy=policy(args),
         rerun=args.rerun,
+        rounds=args.rounds,
         fmt=report_format(args),
         quiet_asv=not args.show_asv,
     )
@@ -49,5 +51,11 @@ def register(commands: Commands) -> None:
     add_tracking_options(p, triage=False, machine_help=RUN_MACHINE_HELP)
     add_format_options(p)
     add_rerun_option(p)
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=DEFAULT_ROUNDS,
+        help=f"interleaved rounds of each probe, as veracity continuous (default {DEFAULT_ROUNDS}, at least 2)",
+    )
     p.add_argument("--show-asv", action="store_true", help="show asv's own output while probing")
     p.set_defaults(handler=run_bisect)
