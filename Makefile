@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: help install models test test-slow test-fast lint format bench evaluate verify calibrate regressions targets publish pr-bench clean
+.PHONY: help install models valgrind test test-slow test-fast lint format bench evaluate verify calibrate regressions targets publish pr-bench clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -16,7 +16,15 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP) models  ## .venv with the pinned dependencies, then everything a first use builds (cached)
+install: $(STAMP) models valgrind  ## .venv with the pinned dependencies, then everything a first use builds (cached)
+
+VALGRIND_HINT := make: valgrind not found: the work benchmarks (instruction counts) skip without it; install it with 'sudo apt-get install valgrind'
+
+valgrind:  ## valgrind for the work benchmarks: apt-get install as root on Debian, else a one-line hint
+	@command -v valgrind >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null) || echo "$(VALGRIND_HINT)"; \
+	  else echo "$(VALGRIND_HINT)"; fi; }
 
 models: $(STAMP)  ## the default NLI model, ONNX graphs and corpus embeddings, built once into the cache
 	$(BIN)/veracity models build
