@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
+import math
+import sys
+from pathlib import Path
 
 from veracity.cli.parsing import (
     Commands,
@@ -14,22 +18,60 @@ from veracity.cli.parsing import (
     report_format,
     tracking_files,
 )
+from veracity.tracking.commands import Report
 
 
 def run(args: argparse.Namespace) -> int:
     from veracity.tracking.commands import regressions_report
 
-    report = regressions_report(
-        asv_config(args),
-        machine=args.machine,
-        branch=args.branch,
-        files=tracking_files(args),
-        policy=policy(args),
-        window=args.window,
-        fmt=report_format(args),
-    )
-    emit(report.text, args.output)
+    config = asv_config(args)
+
+    def report_as(fmt: str) -> Report:
+        return regressions_report(
+            config,
+            machine=args.machine,
+            branch=args.branch,
+            files=tracking_files(args),
+            policy=policy(args),
+            window=args.window,
+            fmt=fmt,
+        )
+
+    report = report_as(report_format(args))
+    text = report.text
+    if args.explain:
+        text = _with_explanations(config.repo, text, json.loads(report_as("json").text), args)
+    emit(text, args.output)
     return report.exit_code
+
+
+def _with_explanations(repo: Path, text: str, found: dict, args: argparse.Namespace) -> str:
+    """The report with each regression's explanation (veracity explain's top lines) attached."""
+    from veracity.explain.attach import (
+        Suspect,
+        attach_explanations,
+        explanations_json,
+        explanations_markdown,
+        explanations_text,
+    )
+
+    rows = [
+        r for r in found.get("regressions", []) if r.get("verdict") in ("worse", "failed") and not r.get("accepted")
+    ]
+    rows.sort(key=lambda r: -abs(math.log(r["ratio"])) if r.get("ratio") else 0.0)
+    suspects = [Suspect(r["key"], r.get("good_commit"), r["first_bad_commit"]) for r in rows]
+    attached = attach_explanations(
+        repo, suspects, budget_s=args.explain_budget, log=lambda m: print(m, file=sys.stderr, flush=True)
+    )
+    fmt = report_format(args)
+    if fmt == "json":
+        payload = json.loads(text)
+        payload["explanations"] = explanations_json(attached)
+        return json.dumps(payload, indent=2)
+    if not suspects:
+        return text
+    section = explanations_markdown(attached) if fmt == "markdown" else explanations_text(attached)
+    return text.rstrip("\n") + "\n\n" + section
 
 
 def register(commands: Commands) -> None:
@@ -38,4 +80,15 @@ def register(commands: Commands) -> None:
     add_format_options(p)
     p.add_argument("--branch", help="branch whose history to follow (default: first in asv.conf.json)")
     p.add_argument("--window", type=int, default=5, help="commits before a regression used as baseline (default 5)")
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="attach each regression's explanation (veracity explain's top lines), largest first, within a budget",
+    )
+    p.add_argument(
+        "--explain-budget",
+        type=float,
+        default=300.0,
+        help="seconds to spend explaining (default 300; about 40-90 s a model benchmark on 2 CPUs)",
+    )
     p.set_defaults(handler=run)
