@@ -170,10 +170,15 @@ def test_html_is_one_offline_page_with_svg_charts(spin_explained: Explanation, t
     neighbour = tmp_path / "explain" / "other.html"
     neighbour.parent.mkdir()
     neighbour.write_text("kept")
-    written = write_html(spin_explained, tmp_path)
-    assert written == tmp_path / "explain" / page_name(spin_explained)
-    assert written.read_text() == page and neighbour.read_text() == "kept"
-    assert sorted(p.name for p in (tmp_path / "explain").iterdir()) == sorted(["other.html", written.name])
+    written = write_html(spin_explained, tmp_path / "html", keep_in=tmp_path / "kept")
+    pair = page_name("toy.Work.time_spin(20000)", (spin_explained.before_commit, spin_explained.after_commit))
+    assert written == tmp_path / "html" / "explain" / page_name("toy.Work.time_spin(20000)")
+    assert written.name == "toy.Work.time_spin_20000.html" and pair == f"{written.stem}-{pair[-22:]}"
+    assert (written.parent / pair).read_text() == page and f'href="{pair}"' in written.read_text()
+    assert sorted(p.name for p in written.parent.iterdir()) == sorted([written.name, pair])
+    assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == sorted([written.name, pair])
+    write_html(spin_explained, tmp_path)
+    assert neighbour.read_text() == "kept"  # only its own two pages change
 
 
 def test_summary_lines_start_with_the_headline(toy_repo: tuple[Path, str, str]) -> None:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from veracity.explain.pages import page_name
 from veracity.tracking.asv_plugin import _explain_links
 from veracity.tracking.detect import Verdict
 from veracity.tracking.history import Regression
-from veracity.tracking.site_pages import explain_page_name, regressions_to_html, targets_to_html
+from veracity.tracking.site_pages import regressions_to_html, targets_to_html
 from veracity.tracking.targets import SEED_TARGETS, Status, TargetStatus
 from veracity.tracking.triage import Acceptance
 
@@ -55,7 +56,8 @@ def test_an_accepted_row_shows_as_accepted_with_its_reason_and_expiry() -> None:
 def test_a_row_links_to_its_explain_page_only_when_one_exists(tmp_path: Path) -> None:
     rows = [_regression("x.Slow.time_a('big')"), _regression("x.Slow.time_b")]
     (tmp_path / "html" / "explain").mkdir(parents=True)
-    (tmp_path / "html" / "explain" / explain_page_name("x.Slow.time_a('big')")).write_text("<html></html>")
+    (tmp_path / "html" / "explain" / page_name("x.Slow.time_a('big')")).write_text("<html></html>")
+    (tmp_path / "html" / "explain" / page_name("x.Slow.time_b", (A, B))).write_text("<html></html>")  # a pair page
     links = _explain_links(tmp_path / "html", rows)
     assert links == {"x.Slow.time_a('big')": "explain/x.Slow.time_a_big.html"}
     page = regressions_to_html([("box", rows)], links, "p")

@@ -13,6 +13,7 @@ from veracity.errors import InputError
 def run(args: argparse.Namespace) -> int:
     from veracity.explain.explainer import explain
     from veracity.explain.html_page import write_html
+    from veracity.explain.pages import explain_store
     from veracity.explain.render import render_markdown, render_text
     from veracity.tracking.asvconf import AsvConfig
 
@@ -21,9 +22,9 @@ def run(args: argparse.Namespace) -> int:
     found = explain(Path.cwd(), args.before, args.after, args.bench, calls=args.calls, pass_seconds=args.pass_seconds)
     emit(render_markdown(found) if args.markdown else render_text(found), args.output)
     if args.html:
-        config = Path(args.config)
-        html_dir = AsvConfig.load(config).html_dir if config.is_file() else Path("html").resolve()
-        print(f"veracity: explain page written to {write_html(found, html_dir)}", file=sys.stderr)
+        asv = AsvConfig.load(Path(args.config)) if Path(args.config).is_file() else None
+        html_dir, kept = (asv.html_dir, explain_store(asv.results_dir)) if asv else (Path("html").resolve(), None)
+        print(f"veracity: explain page written to {write_html(found, html_dir, keep_in=kept)}", file=sys.stderr)
     return 0
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from html import escape
 from pathlib import Path
 
 from veracity.explain.diff import Explanation, Row
+from veracity.explain.pages import EXPLAIN_FOLDER, page_name
 from veracity.explain.render import SECTIONS, headline, rows_of, seconds, signed
 from veracity.fsutil import atomic_write_text
 
@@ -14,13 +14,11 @@ TOP_CHART = 15
 WIDTH, LABEL_W, ROW_H = 980, 430, 22
 GROW, SHRINK, NOISE = "#c0392b", "#27ae60", "#999999"
 STAGE_COLOURS = {"embed": "#4e79a7", "retrieve": "#f28e2b", "nli": "#e15759", "aggregate": "#76b7b2"}
-EXPLAIN_FOLDER = "explain"
 
 
-def page_name(e: Explanation) -> str:
-    """A file name of the benchmark and both commits, with nothing a path or a URL would trip on."""
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", e.benchmark).strip("_")
-    return f"{safe}-{e.before_commit[:8]}-{e.after_commit[:8]}.html"
+def pair_page(e: Explanation) -> str:
+    """The file name of this explanation's own page: the benchmark and both commits."""
+    return page_name(e.benchmark, (e.before_commit, e.after_commit))
 
 
 def _bar_chart(e: Explanation, rows: tuple[Row, ...]) -> str:
@@ -79,13 +77,21 @@ def _stage_chart(e: Explanation) -> str:
     return "".join(parts)
 
 
-def render_html(e: Explanation) -> str:
-    """A page with no script and no external resource: it opens from disk or any static host."""
+def render_html(e: Explanation, *, latest: bool = False) -> str:
+    """A page with no script and no external resource: it opens from disk or any static host.
+
+    `latest`: the benchmark's latest explanation (the page the site's regressions row links), which
+    links the page of its pair of commits, kept when a later pair is explained.
+    """
+    nav = '<a href="../regressions.html">Regressions</a>, <a href="../index.html">the benchmarks</a>'
+    if latest:
+        nav += f', this pair of commits kept as <a href="{escape(pair_page(e))}">{escape(pair_page(e))}</a>'
     body = [
         f"<h1>Why {escape(e.benchmark)} changed</h1>",
         f"<p>{escape(headline(e))}. The fastest call of {e.calls} a pass, in rounds that alternate the commits; "
         f"changes under {escape(seconds(e.noise_s))} (grey) are within noise. "
         "Each commit's veracity and benchmarks ran with today's dependencies.</p>",
+        f"<p>{nav}.</p>",
     ]
     if e.stages:
         body += [f"<h2>Stages: {escape(e.stage_attribution())}</h2>", _stage_chart(e)]
@@ -112,8 +118,12 @@ def render_html(e: Explanation) -> str:
     )
 
 
-def write_html(e: Explanation, html_dir: Path) -> Path:
-    """Write the page to `<html_dir>/explain/<page_name>` atomically; only that one file changes."""
-    target = html_dir / EXPLAIN_FOLDER / page_name(e)
-    atomic_write_text(target, render_html(e))
-    return target
+def write_html(e: Explanation, html_dir: Path, *, keep_in: Path | None = None) -> Path:
+    """Write the benchmark's latest page and its pair's page under `<html_dir>/explain/`, atomically, and
+    the same two into `keep_in` (pages.explain_store) so that every later publish restores them; only
+    those files change. Returns the latest page, the one the site's regressions row links."""
+    pages = {page_name(e.benchmark): render_html(e, latest=True), pair_page(e): render_html(e)}
+    for folder in (html_dir / EXPLAIN_FOLDER, *((keep_in,) if keep_in is not None else ())):
+        for name, text in pages.items():
+            atomic_write_text(folder / name, text)
+    return html_dir / EXPLAIN_FOLDER / page_name(e.benchmark)

@@ -5,8 +5,9 @@ The publisher here runs after it and rewrites html/regressions.json and regressi
 `veracity regressions` lists and no more: the open regressions of each machine's latest commit, judged
 with direction and each benchmark's noise figure (tracking.history). It writes html/regressions.html,
 where an accepted regression shows as accepted with its reason and expiry, each row names its noise
-figure and links to its explain page where html/explain/ has one, and points the navigation bar's
-"Regressions" at it. Other publishers write html/targets.html and html/triage.html.
+figure and links to its explain page where html/explain/ has one (the pages kept in .asv/explain/ are
+copied back first: asv deleted html/), and points the navigation bar's "Regressions" at it. Other
+publishers write html/targets.html and html/triage.html.
 
 asv calls `setup()` when it imports the plugin, before any command does its work: it installs the
 hooks of tracking.asv_commands, so plain `asv compare`, `asv continuous` and `asv find` know
@@ -111,16 +112,25 @@ def _point_regressions_at_our_page(config: AsvConfig) -> None:
 
 
 def _explain_links(html_dir: Path, regressions: list) -> dict[str, str]:
-    """Benchmark key -> the href of its explain page, for the regressions whose page exists (by key or name)."""
-    from veracity.tracking.site_pages import explain_page_name
+    """Benchmark key -> the href of its latest explain page, for the regressions whose page exists.
 
-    links = {}
-    for reg in regressions:
-        for name in (reg.key, reg.benchmark):
-            if (html_dir / "explain" / explain_page_name(name)).is_file():
-                links[reg.key] = f"explain/{explain_page_name(name)}"
-                break
-    return links
+    `veracity explain -b` resolves to one combination, `name(params)` as asv names it: the row's key.
+    """
+    from veracity.explain.pages import EXPLAIN_FOLDER, page_name
+
+    return {
+        reg.key: f"{EXPLAIN_FOLDER}/{page_name(reg.key)}"
+        for reg in regressions
+        if (html_dir / EXPLAIN_FOLDER / page_name(reg.key)).is_file()
+    }
+
+
+def _restore_explain_pages(config: AsvConfig) -> None:
+    """Put the kept explain pages back: asv deleted html/ (or publish_site built a fresh folder) first."""
+    from veracity.explain.pages import explain_store, restore_pages
+
+    if restored := restore_pages(explain_store(config.results_dir), config.html_dir):
+        log.info(f"veracity: {len(restored)} explain page(s) restored into {config.html_dir / 'explain'}")
 
 
 class DirectionalRegressions(OutputPublisher):
@@ -155,6 +165,7 @@ class DirectionalRegressions(OutputPublisher):
         Regressions._save(conf, {"regressions": regressions})
         Regressions._save_feed(conf, benchmarks, regressions, revisions, revision_to_hash)
         by_machine = [(m, [r for r in found if r.machine == m]) for m in reviews]
+        _restore_explain_pages(config)
         page = regressions_to_html(by_machine, _explain_links(config.html_dir, found), config.project)
         atomic_write_text(config.html_dir / "regressions.html", page)
         _point_regressions_at_our_page(config)

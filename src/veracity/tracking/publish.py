@@ -4,7 +4,8 @@ asv deletes html/ first and then writes it file by file, so a publish that is in
 that fails on a full disk, leaves no site or half of one. Here asv writes into a hidden folder
 beside html/; only when it has finished is the old site moved aside and the new one renamed into
 place, with SIGINT and SIGTERM held back between the two renames. A run killed even there is
-mended by the next one (the old site is moved back if no new one took its place).
+mended by the next one (the old site is moved back if no new one took its place). Explain pages
+(html/explain/) are kept outside html/ first (pages.explain_store) and copied into the new site.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from veracity.errors import AsvRunError
+from veracity.explain.pages import explain_store, keep_pages, restore_pages
 from veracity.fsutil import signals_deferred
 from veracity.tracking.asvconf import AsvConfig
 from veracity.tracking.asvrun import publish
@@ -58,12 +60,14 @@ def publish_site(config: AsvConfig, *, env: Mapping[str, str] | None = None, qui
     html_dir = config.html_dir
     html_dir.parent.mkdir(parents=True, exist_ok=True)
     recover(html_dir)
+    keep_pages(html_dir, explain_store(config.results_dir))  # the asv plugin puts them back into the new site
     staging = _staging(html_dir)
     try:
         try:
             publish(config, staging, env=env, quiet=quiet)
         except AsvRunError as exc:
             raise AsvRunError(f"{exc}; the previous site in {html_dir} is unchanged") from None
+        restore_pages(explain_store(config.results_dir), staging)  # done by the asv plugin too, if it is loaded
         swap_in(staging, html_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

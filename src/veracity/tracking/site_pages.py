@@ -10,7 +10,6 @@ as empty boxes.
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Mapping, Sequence
 
 from veracity.tracking.detect import Verdict
@@ -42,12 +41,6 @@ def mark(colour: str, words: str) -> str:
 
 def status_mark(status: Status) -> str:
     return mark(_STATUS_COLOURS[status], status.value)
-
-
-def explain_page_name(name: str) -> str:
-    """The file name, under html/explain/, of the explain page of a benchmark (a key or a name): every run of
-    characters other than letters, digits, dots, dashes and underscores becomes one underscore."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") + ".html"
 
 
 def targets_to_html(statuses: Sequence[TargetStatus], commit: str | None, project: str) -> str:
