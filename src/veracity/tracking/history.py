@@ -17,6 +17,7 @@ from veracity.tracking.gitrepo import first_parent_history
 from veracity.tracking.noise import HISTORY_LOOKBACK, MIN_HISTORY, NoiseFigure, NoiseFile, history_figure
 from veracity.tracking.results import BenchmarkInfo, BenchmarkResult, ResultsStore
 from veracity.tracking.triage import Acceptance, Triage
+from veracity.tracking.work_vs_time import WorkCheck, check_work
 
 DEFAULT_WINDOW = 5
 
@@ -35,6 +36,7 @@ class Regression(Comparison):
     latest_commit: str
     accepted: Acceptance | None = None
     machine_drift: MachineDrift | None = None  # a yardstick moved the same way over the same commits
+    work: WorkCheck | None = None  # how the same stage's instruction count moved over the same commits
 
     @property
     def fails_ci(self) -> bool:
@@ -277,6 +279,14 @@ def open_regressions(
                     judgement.verdict,
                     drift_between(tuple(c for c, _ in ref_points), tuple(c for c, _ in points[start:])),
                 ),
+                work=check_work(
+                    key,
+                    info.unit,
+                    [r for c, _ in ref_points for r in store.results_for(machine, c)],
+                    [r for c, _ in points[start:] for r in store.results_for(machine, c)],
+                )
+                if judgement.verdict.is_worse
+                else None,
             )
         )
     return out

@@ -43,6 +43,15 @@ def change_fields(r: Comparison) -> dict:
     }
 
 
+def work_said(r: Regression) -> str:
+    """'time +12%, work unchanged: likely machine noise' or 'time +8%, work +6%' (tracking.work_vs_time)."""
+    if r.work is None:
+        return ""
+    what = "time" if r.unit.split(" ")[0] in ("seconds", "s") else "rate"
+    change = "" if r.ratio is None else f"{what} {r.ratio - 1.0:+.0%}, "
+    return change + r.work.describe()
+
+
 def regression_range(r: Regression) -> str:
     if r.good_commit is None:
         return short_commit(r.first_bad_commit)
@@ -60,6 +69,7 @@ def _regression_json(r: Regression) -> dict:
         if r.accepted is None
         else {"reason": r.accepted.reason, "expires": r.accepted.expires.isoformat()},
         "machine_drift": None if r.machine_drift is None else r.machine_drift.to_json(),
+        "work": None if r.work is None else r.work.to_json(),
     }
 
 
@@ -80,7 +90,7 @@ def regressions_to_json(regressions: Sequence[Regression], triage: Sequence[Tria
                 "count": len(waiting),
                 "need_commits": MIN_HISTORY,
                 "benchmarks": [
-                    {k: v for k, v in _regression_json(r).items() if k not in ("accepted", "machine_drift")}
+                    {k: v for k, v in _regression_json(r).items() if k not in ("accepted", "machine_drift", "work")}
                     for r in waiting
                 ],
             },
@@ -138,10 +148,11 @@ def regressions_to_text(regressions: Sequence[Regression], triage: Sequence[Tria
     for r in regressions:
         accepted = f"  [accepted until {r.accepted.expires}: {r.accepted.reason}]" if r.accepted else ""
         drift = f"  [{DRIFT_TAG}]" if r.machine_drift else ""
+        work = f"  [{work_said(r)}]" if r.work else ""
         lines.append(
             f"  {r.key}  {format_value(r.before, r.unit)} -> {format_value(r.after, r.unit)}"
             f"  ratio {_ratio(r.ratio)} ({direction_word(r.higher_is_better)})"
-            f"  commits {regression_range(r)}{accepted}{drift}"
+            f"  commits {regression_range(r)}{accepted}{drift}{work}"
         )
     if regressions:
         lines.append(f"  noise figures: {noise_sources(regressions)}")
@@ -183,6 +194,7 @@ def regressions_to_markdown(regressions: Sequence[Regression], triage: Sequence[
     for r in regressions:
         status = f"accepted until {r.accepted.expires}: {r.accepted.reason}" if r.accepted else "❌ open"
         status += f" ({DRIFT_TAG})" if r.machine_drift else ""
+        status += f" ({work_said(r)})" if r.work else ""
         out.append(
             _md_row(
                 _md_code(r.benchmark),
