@@ -82,3 +82,12 @@ def test_no_hint_without_a_work_count_of_the_same_stage() -> None:
     assert check_work(NLI_TIME, "seconds", [], []) is None
     assert check_work(WORK, "instructions", [], []) is None  # a count is not read against itself
     assert check_work("embedding.EncodeBatch.track_peak_bytes", "bytes", [], []) is None  # not a speed
+
+
+def test_the_site_regressions_page_says_which_moved(tmp_path: Path) -> None:
+    from veracity.tracking.site_pages import regressions_to_html
+
+    store = _project(tmp_path, _history(1.0))
+    rows = open_regressions(store, MACHINE)
+    page = regressions_to_html([(MACHINE, rows)], {}, "veracity")
+    assert "time +20%, work unchanged (+0.00%): likely machine noise" in page

@@ -16,7 +16,7 @@ from veracity.tracking.detect import Verdict
 from veracity.tracking.history import Regression, TriageReview
 from veracity.tracking.report import direction_word, format_value, short_commit
 from veracity.tracking.report.formatting import _params_text, _ratio
-from veracity.tracking.report.regressions import regression_range, split_waiting, waiting_sentence
+from veracity.tracking.report.regressions import regression_range, split_waiting, waiting_sentence, work_said
 from veracity.tracking.report.targets import format_margin, latest_value
 from veracity.tracking.targets import Status, TargetStatus
 
@@ -147,6 +147,7 @@ def regressions_to_html(
                 f"<td>{esc(_ratio(r.ratio))}</td><td><code>{esc(regression_range(r))}</code></td>"
                 f"<td>{esc(r.noise_source)}</td><td>{_regression_status(r)}"
                 + (" (machine drift?)" if r.machine_drift else "")
+                + (f" ({esc(work_said(r))})" if r.work else "")
                 + "</td></tr>"
                 for r in rows
             )
