@@ -106,6 +106,8 @@ def test_a_calibrated_band_is_the_threshold_floored_unless_factor_is_given(tmp_p
     assert asv_commands.noise_band(noise, "m", "wide", paired=False) == Band(0.3, "calibrated noise bands")
     assert asv_commands.noise_band(noise, "m", "wide", paired=True) == Band(0.2, "paired calibrated noise bands")
     assert asv_commands.noise_band(noise, "m", "narrow", paired=False).value == 0.03  # veracity's calibrated floor
+    # A work count's floor is its own, lower one (as veracity's detection floors it).
+    assert asv_commands.noise_band(noise, "m", "narrow", paired=False, unit="instructions").value < 0.03
     assert asv_commands.noise_band(noise, "other", "wide", paired=False) is None
     units = {"wide": "seconds", "narrow": "seconds", "none": "seconds"}
     table = _Table(units, noise, "m", paired=False, factor_given=False)

@@ -27,14 +27,16 @@ class Band:
     source: str
 
 
-def noise_band(noise: NoiseFile, machine: str, key: str, *, paired: bool) -> Band | None:
+def noise_band(noise: NoiseFile, machine: str, key: str, *, paired: bool, unit: str = "") -> Band | None:
     """The threshold veracity judges `key` on `machine` against, and its source; None where none is known.
 
     The one place the asv hooks ask for noise: a calibrated band (the paired one for two commits
-    measured in one asv run, as asv continuous measures them), floored as veracity floors it.
+    measured in one asv run, as asv continuous measures them), floored as veracity floors it (the
+    policy's floor, or the unit's own where lower: instructions at 1%).
     Other sources (the spread within a run, the benchmark's history) belong here, in order of trust.
     """
-    from veracity.tracking.detect import Policy
+    from veracity.tracking.detect import Policy, band_floor
+    from veracity.tracking.direction import plain_unit
 
     figure = noise.noise_for(machine, key, paired=paired)
     if figure is None:
@@ -42,7 +44,7 @@ def noise_band(noise: NoiseFile, machine: str, key: str, *, paired: bool) -> Ban
     kind = "paired calibrated noise bands" if figure.paired else "calibrated noise bands"
     if figure.origin != CALIBRATED_HERE:
         kind += f" ({figure.origin})"
-    return Band(max(Policy().calibrated_floor, figure.band), kind)
+    return Band(max(band_floor(Policy(), plain_unit(unit)), figure.band), kind)
 
 
 # -- asv compare / asv continuous -----------------------------------------------------------------
@@ -88,7 +90,7 @@ class _Table:
             return None  # left the suite: asv's own judgement
         _, higher = parse_unit(unit)
         judged = not (is_yardstick(unit) or is_descriptive(unit))
-        band = noise_band(self.noise, self.machine, name, paired=self.paired) if self.machine else None
+        band = noise_band(self.noise, self.machine, name, paired=self.paired, unit=unit) if self.machine else None
         if band is not None:
             self._tell(band)
         factor = None if band is None or self.factor_given else 1 + band.value
