@@ -119,6 +119,20 @@ SEED_TARGETS: tuple[Target, ...] = (
                 0.40,
                 "ratio",
             ),
+            (
+                "100 concurrent claims: p95 latency of a claim (serving path, Offline)",
+                "load.ServingLoad.track_offline_latency_p95('standard')",
+                "<",
+                60,
+                "seconds",
+            ),
+            (
+                "100 concurrent claims: peak memory of the serving process",
+                "load.ServingLoad.track_peak_rss_bytes('standard')",
+                "<",
+                4e9,
+                "bytes",
+            ),
         )
     ),
 )
