@@ -47,7 +47,9 @@ class InRunNoise:
         found = _SOURCE.fullmatch(source)
         if not found:
             return None
-        return cls(int(found["rounds"]), float(found["half"]) / 100, float(found["confidence"]) / 100)
+        return cls(
+            int(found["rounds"]), round(float(found["half"]) / 100, 6), round(float(found["confidence"]) / 100, 6)
+        )
 
 
 _SOURCE = re.compile(r"in-run: (?P<rounds>\d+) interleaved rounds, ±(?P<half>[\d.]+)% \((?P<confidence>\d+)%\)")
