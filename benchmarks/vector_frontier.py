@@ -1,0 +1,94 @@
+"""Vector search at a recall: queries per second at recall@10 0.95 and 0.99, off the recall/QPS frontier.
+
+As ann-benchmarks reads indexes: not the speed at one fixed parameter but the fastest configuration
+of the sweep that reaches the recall (log-linear between the frontier's bracketing points). The
+tables are the vector-search grid's own (`vector_search.grid_table`: the same builds, shared in one
+`asv run`); the search settings are swept finer here (more ef_search and probes values, no rebuild),
+each point measured as the grid measures a row (200 seeded queries, one round trip each).
+QPS is 1000 / the median latency in ms, one connection.
+"""
+
+from __future__ import annotations
+
+import math
+
+from benchmarks.common import Tracked, descriptive
+from benchmarks.database import database_dsn
+from benchmarks.run_cache import once_per_run
+from benchmarks.vector_search import HNSW_M, IVF_LISTS, HnswSearch, IvfflatSearch, grid_table, measure
+from veracity.pipeline.store import IndexSpec
+from veracity.tracking.direction import higher_is_better
+
+KINDS = ["hnsw", "ivfflat"]
+FRONTIER_SIZES = [10_000, 50_000]
+RECALLS = [0.95, 0.99]
+HNSW_EF_SWEEP = [10, 16, 24, 32, 40, 64, 100]
+IVF_PROBES_SWEEP = [1, 2, 3, 5, 7, 10, 15, 25]
+
+
+class RecallFrontier(Tracked):
+    """QPS at a recall@10 target per index kind and size, and the configuration that reached it."""
+
+    params = [KINDS, FRONTIER_SIZES, RECALLS]
+    param_names = ["index", "vectors", "recall"]
+    timeout = 900
+
+    def setup(self, kind: str, n: int, recall: float) -> None:
+        self.at = at_recall(kind, n, recall)
+        if math.isnan(self.at["qps"]):  # not reached anywhere in the sweep: skipped, not a zero
+            raise NotImplementedError(f"recall@10 {recall} not reached by the {kind} sweep at {n} vectors")
+
+    @higher_is_better("queries/s")
+    def track_qps_at_recall(self, kind: str, n: int, recall: float) -> float:
+        return self.at["qps"]
+
+    @descriptive("parameter")
+    def track_build_parameter(self, kind: str, n: int, recall: float) -> float:
+        """m (HNSW) or lists (IVFFlat) of the configuration that reached the recall."""
+        return self.at["build"]
+
+    @descriptive("parameter")
+    def track_search_parameter(self, kind: str, n: int, recall: float) -> float:
+        """ef_search (HNSW) or probes (IVFFlat) of the configuration that reached the recall."""
+        return self.at["search"]
+
+
+def sweep_specs(kind: str) -> list[tuple[str, tuple[int, ...], IndexSpec, dict[str, int]]]:
+    """(grid class, build key, spec, params) of every point: the grid's builds, finer search settings."""
+    if kind == "hnsw":
+        return [
+            (HnswSearch.__name__, (m,), IndexSpec("hnsw", m=m, ef_search=ef), {"build": m, "search": ef})
+            for m in HNSW_M
+            for ef in HNSW_EF_SWEEP
+        ]
+    return [
+        (IvfflatSearch.__name__, (lists,), IndexSpec("ivfflat", lists=lists, probes=p), {"build": lists, "search": p})
+        for lists in IVF_LISTS
+        for p in IVF_PROBES_SWEEP
+        if p <= lists
+    ]
+
+
+def sweep(kind: str, n: int) -> dict:
+    """Every point's recall@10 and QPS, measured once per run."""
+
+    def run() -> dict:
+        points = []
+        for grid_kind, build, spec, params in sweep_specs(kind):
+            table = grid_table(grid_kind, (n, *build), (n, *build), spec)
+            row = measure(database_dsn(), table["schema"], n, spec)
+            points.append({"recall": row["recall@10"], "qps": 1000.0 / row["p50"], "params": params})
+        return {"points": points}
+
+    return once_per_run(f"vector_frontier.sweep:{kind}:{n}", run)
+
+
+def at_recall(kind: str, n: int, recall: float) -> dict:
+    try:
+        from veracity.bench.frontier import SweepPoint, qps_at_recall
+    except ImportError:  # a commit before the frontier
+        raise NotImplementedError("this commit has no recall frontier") from None
+    points = [SweepPoint(p["recall"], p["qps"], p["params"]) for p in sweep(kind, n)["points"]]
+    at = qps_at_recall(points, recall)
+    reached = at.reached_by.params if at.reached_by else {"build": math.nan, "search": math.nan}
+    return {"qps": at.qps, **reached}
