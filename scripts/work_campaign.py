@@ -32,7 +32,8 @@ sys.path.insert(0, str(ROOT))  # the suite's helpers (benchmarks.*)
 STAGES = ("embedding", "nli", "vector_search", "pipeline", "vector_search_server", "pipeline_server", "search_buffers")
 FLOOR = 0.01  # tracking's floor for the unit "instructions"
 PLANT = 0.02
-WORK_LOOP = "sum(i * i for i in range({n}))"
+# The same instructions per iteration at any size (`i * i` would turn multi-digit past 2**15).
+WORK_LOOP = "sum(1 for _ in range({n}))"
 
 MEASURE = textwrap.dedent(
     """
@@ -77,7 +78,7 @@ def loop_instructions() -> float:
                 from benchmarks.callgrind import client_requests
                 requests = client_requests()
                 requests.start_instrumentation()
-                for label, n in (("small", 100000), ("large", 200000)):
+                for label, n in (("small", 2000), ("large", 12000)):
                     requests.zero_stats(); requests.toggle_collect()
                     {WORK_LOOP.format(n="n")}
                     requests.toggle_collect(); requests.dump_stats_at(label)
@@ -102,7 +103,7 @@ def loop_instructions() -> float:
         )
         dumps = [dump for dump in dumps_of(Path(tmp), "loop") if dump.part]
         counts = {dump.trigger.removeprefix("Client Request: "): dump.instructions for dump in dumps}
-    return (counts["large"] - counts["small"]) / 100000
+    return (counts["large"] - counts["small"]) / 10000
 
 
 def plant(scratch: Path, baseline: dict[str, float], per_iteration: float) -> dict[str, int]:
@@ -224,6 +225,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=6, help="A/A runs of the working tree")
     parser.add_argument("--planted-runs", type=int, default=6, help="runs with every stage's plant")
     parser.add_argument("--hnsw-builds", type=int, default=0, help="only: server counts on the template vs rebuilds")
+    parser.add_argument("--baseline", type=Path, help="A/A runs saved earlier (--save): added to this campaign's")
+    parser.add_argument("--planted-from", type=Path, help="planted runs saved earlier (--save): added to this one's")
+    parser.add_argument("--save", type=Path, help="write this campaign's runs as JSON (A/A and planted)")
     args = parser.parse_args()
     if args.hnsw_builds:
         rows = hnsw_build_spread(args.hnsw_builds)
@@ -231,21 +235,24 @@ def main() -> int:
         for label, value in rows:
             print(f"{label:<12}{value:>16,}  {value / template - 1:+.3%}")
         return 0
-    aa = []
+    aa = json.loads(args.baseline.read_text())["aa"] if args.baseline else []
     for number in range(args.runs):
         aa.append(run_once())
         print(f"work_campaign: A/A run {number + 1}/{args.runs}: {json.dumps(aa[-1])}", flush=True)
     baseline = {stage: statistics.median(run[stage] for run in aa) for stage in STAGES if stage in aa[0]}
     table("A/A (each run against the A/A median)", aa, baseline)
+    planted = json.loads(args.planted_from.read_text())["planted"] if args.planted_from else []
     if args.planted_runs:
         per_iteration = loop_instructions()
         with tempfile.TemporaryDirectory() as tmp:
             sizes = plant(Path(tmp) / "src", baseline, per_iteration)
             print(f"\nwork_campaign: plant sizes {sizes} (loop iterations of {per_iteration:.1f} instructions)")
-            planted = []
             for number in range(args.planted_runs):
                 planted.append(run_once(Path(tmp) / "src"))
                 print(f"work_campaign: planted {number + 1}/{args.planted_runs}: {json.dumps(planted[-1])}", flush=True)
+    if args.save:
+        args.save.write_text(json.dumps({"aa": aa, "planted": planted}))
+    if planted:
         table(f"Planted +{PLANT:.0%} per stage (each run against the A/A median)", planted, baseline)
     print(f"\nCPU: {cpu_model()}")
     return 0
