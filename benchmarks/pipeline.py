@@ -10,7 +10,7 @@ import numpy as np
 
 from benchmarks.common import Timed, Tracked, descriptive, require_cuda, settings
 from benchmarks.database import database_dsn, dated_prefix, keep_table
-from benchmarks.memory import phase_peak_bytes, subprocess_load_bytes
+from benchmarks.memory import PHASES, pipeline_phase_bytes
 from benchmarks.models import embedder, nli_model
 from benchmarks.run_cache import once_per_run
 from veracity.data import load_claims
@@ -76,18 +76,19 @@ class VerifyClaims(Timed):
 
 
 class PipelineMemory(Tracked):
-    """Peak RSS of a whole run, and the memory each phase adds on its own."""
+    """Peak RSS of a whole run, and the memory each phase adds on its own: measured in fresh
+    interpreters in a fixed order (`benchmarks.memory`), resident or traced as `PHASES` says."""
 
-    timeout = 60
+    timeout = 300  # the first phase asked waits for three fresh interpreters (~45 s idle, 2-3x that busy)
 
     def peakmem_claim_set(self) -> None:
         run_claim_set()
 
     @lower_is_better("bytes")
     def track_phase_bytes(self, phase: str) -> int:
-        return once_per_run("pipeline.phase_bytes", phase_bytes)[phase]
+        return pipeline_phase_bytes()[phase]
 
-    track_phase_bytes.params = ["load_embedder", "load_nli", "corpus_vectors", "load_store", "verify_40_claims"]
+    track_phase_bytes.params = list(PHASES)
     track_phase_bytes.param_names = ["phase"]
 
 
@@ -173,19 +174,3 @@ def claim_set_row() -> dict:
     """The kept store's schema and the shipped claim set's figures, measured once per run."""
     schema = once_per_run("pipeline.kept_store", lambda: {"schema": kept_store()})["schema"]
     return once_per_run("pipeline.claim_set", lambda: {"schema": schema, **run_claim_set(attached_verifier(schema))})
-
-
-def phase_bytes() -> dict[str, int]:
-    """Memory each phase of a run adds on its own.
-
-    The models are loaded in a fresh interpreter (the benchmark process inherits them, loaded,
-    from asv's forkserver, so measuring the load here would read ~0); the rest in this process.
-    """
-    phases = {"load_embedder": subprocess_load_bytes("embedding"), "load_nli": subprocess_load_bytes("nli")}
-    phases["corpus_vectors"] = phase_peak_bytes(corpus_vectors)
-    with contextlib.ExitStack() as stack:
-        holder: list[Verifier] = []
-        phases["load_store"] = phase_peak_bytes(lambda: holder.append(open_verifier(stack)))
-        claims = [c.claim for c in load_claims()[:40]]
-        phases["verify_40_claims"] = phase_peak_bytes(lambda: list(holder[0].verify_many(claims)))
-    return phases

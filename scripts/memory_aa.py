@@ -1,0 +1,136 @@
+"""A/A runs of the suite's memory-by-phase benchmarks under real asv: the spread of each figure.
+
+Runs `asv run --python=same --quick --launch-method forkserver --bench PATTERN` RUNS times on the
+working tree (this interpreter's `veracity` and `benchmarks/`), each a fresh asv invocation with its
+own forkserver and run memos, as `make bench` measures one commit, and prints, per benchmark, the
+value of every run and the spread (max / min - 1). Nothing changes between runs, so any spread is
+the measurement's own. Exit 1 when a spread passes `--limit`.
+
+    PYTHONPATH=. .venv/bin/python scripts/memory_aa.py --runs 6
+
+Each run's results go to a temporary directory; the user's ~/.asv-machine.json is not touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+MACHINE = "memory-aa"
+DEFAULT_BENCH = r"(EmbeddingMemory|NliMemory|PipelineMemory)\."
+
+
+def _config(tmp: Path, benchmark_dir: Path) -> Path:
+    """The project's asv.conf.json with its outputs moved under `tmp` (an `existing` env installs nothing)."""
+    from asv.util import load_json
+
+    conf = load_json(str(REPO / "asv.conf.json"), js_comments=True)
+    for key in ("matrix", "plugins", "build_command", "install_command"):
+        conf.pop(key, None)
+    conf.update(
+        repo=str(REPO),
+        benchmark_dir=str(benchmark_dir),
+        env_dir=str(tmp / "env"),
+        results_dir=str(tmp / "results"),
+        html_dir=str(tmp / "html"),
+    )
+    path = tmp / "asv.conf.json"
+    path.write_text(json.dumps(conf, indent=2))
+    return path
+
+
+def _asv(config: Path, *args: str, env: dict[str, str], log: Path) -> int:
+    argv = [sys.executable, "-m", "asv", args[0], "--config", str(config), *args[1:]]
+    with open(log, "a") as out:
+        return subprocess.run(argv, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, check=False).returncode
+
+
+def one_run(bench: str, benchmark_dir: Path, tmp: Path, env: dict[str, str], log: Path) -> dict[str, float | None]:
+    """One fresh `asv run` of the selected benchmarks: {result key: value}."""
+    from veracity.tracking.results import parse_result_file
+
+    config = _config(tmp, benchmark_dir)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, check=True, capture_output=True, text=True)
+    _asv(config, "machine", "--yes", "--machine", MACHINE, env=env, log=log)
+    code = _asv(
+        config,
+        "run",
+        "--python=same",
+        "--quick",
+        "--launch-method",
+        "forkserver",
+        "--show-stderr",
+        "--set-commit-hash",
+        head.stdout.strip(),
+        "--machine",
+        MACHINE,
+        "--bench",
+        bench,
+        env=env,
+        log=log,
+    )
+    if code not in (0, 2):
+        raise SystemExit(f"asv run failed with exit code {code}; see {log}")
+    files = [p for p in (tmp / "results" / MACHINE).glob("*.json") if p.name != "machine.json"]
+    return {r.key: r.value for r in parse_result_file(files[0], MACHINE).results}
+
+
+def spread(values: list[float]) -> float:
+    return max(values) / min(values) - 1 if min(values) > 0 else float("inf")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=6)
+    parser.add_argument("--bench", default=DEFAULT_BENCH, help="asv --bench pattern (default: the memory tracks)")
+    parser.add_argument("--limit", type=float, default=0.05, help="largest spread allowed (default 0.05)")
+    parser.add_argument("--json", type=Path, help="also write every run's values here")
+    parser.add_argument(
+        "--benchmark-dir",
+        type=Path,
+        default=REPO / "benchmarks",
+        help="the suite to run (default: the working tree's; e.g. an older commit's, from git archive)",
+    )
+    parser.add_argument("--log", type=Path, default=REPO / "test-artifacts" / "memory-aa.log")
+    args = parser.parse_args()
+
+    from veracity.tracking.asvrun import bench_environment
+
+    runs: list[dict[str, float | None]] = []
+    with tempfile.TemporaryDirectory(prefix="memory-aa-") as root:
+        env = {**os.environ, **bench_environment(REPO / "asv.conf.json"), "HOME": root}
+        env.pop("ASV_CONFIG", None)
+        log = args.log
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text("")
+        for i in range(args.runs):
+            run_dir = Path(root) / f"run{i}"
+            run_dir.mkdir()
+            runs.append(one_run(args.bench, args.benchmark_dir.resolve(), run_dir, env, log))
+            print(f"run {i + 1}/{args.runs} done", file=sys.stderr, flush=True)
+        if args.json:
+            args.json.write_text(json.dumps(runs, indent=2))
+        worst = 0.0
+        print(f"{'benchmark':<64} {'min MB':>9} {'max MB':>9} {'spread':>8}  values (MB)")
+        for key in sorted(runs[0]):
+            values = [r.get(key) for r in runs]
+            if any(v is None for v in values):
+                print(f"{key:<64} failed in some runs: {values}; see {log}")
+                worst = float("inf")
+                continue
+            s = spread(values)  # type: ignore[arg-type]
+            worst = max(worst, s)
+            shown = " ".join(f"{v / 1e6:.2f}" for v in values)  # type: ignore[operator]
+            print(f"{key:<64} {min(values) / 1e6:>9.2f} {max(values) / 1e6:>9.2f} {s:>8.1%}  {shown}")
+    print(f"largest spread {worst:.1%} (limit {args.limit:.0%})")
+    return 0 if worst <= args.limit else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
