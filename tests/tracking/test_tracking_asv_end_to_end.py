@@ -161,6 +161,7 @@ def test_publish_lists_drops_of_higher_is_better_and_never_their_rise(history: T
     assert "<svg" in targets and not any(emoji in targets for emoji in "✅⚠❌❔⛔")  # marks without an emoji font
     index = (html / "index.html").read_text()
     assert 'href="targets.html"' in index and 'href="regressions.html">Regressions' in index
+    assert 'href="quality.html"' in index and "quality" in (html / "quality.html").read_text().lower()
     page = (html / "regressions.html").read_text()
     assert "track_recall" in page and "track_items_per_second" not in page
 

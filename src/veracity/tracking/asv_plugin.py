@@ -239,6 +239,31 @@ class TargetsPage(OutputPublisher):
         atomic_write_text(html_dir / "targets.html", page)
         atomic_write_text(html_dir / "targets.json", json.dumps(summary, indent=2) + "\n")
         _link_page(config, "targets.html", "Targets")
+        _write_quality_page(config, store)
+
+
+def _write_quality_page(config: AsvConfig, store) -> None:
+    """html/quality.html: the verdict confusion matrix and F1 per class of the latest commit beside the one
+    before (tracking.site_quality), for the first machine, as the targets page is."""
+    from veracity.tracking.history import ordered_commits
+    from veracity.tracking.site_quality import quality_to_html
+
+    machines = store.machines()
+    if not machines:
+        return
+    machine = machines[0]
+    commits = ordered_commits(store, machine, config.repo, config.branches[0])
+    latest = commits[-1] if commits else None
+    previous = commits[-2] if len(commits) > 1 else None
+    page = quality_to_html(
+        store.results_for(machine, latest) if latest else [],
+        latest,
+        f"{config.project} on {machine}",
+        store.results_for(machine, previous) if previous else [],
+        previous,
+    )
+    atomic_write_text(config.html_dir / "quality.html", page)
+    _link_page(config, "quality.html", "Quality")
 
 
 class OfflineSite(OutputPublisher):
