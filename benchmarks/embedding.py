@@ -7,7 +7,7 @@ import functools
 import numpy as np
 
 from benchmarks.common import Timed, Tracked, require_cuda, settings
-from benchmarks.memory import phase_peak_bytes, subprocess_load_bytes
+from benchmarks.memory import batch_bytes, subprocess_load_bytes
 from benchmarks.models import BENCH_BACKENDS, embedder, long_texts, short_texts
 from benchmarks.run_cache import once_per_run
 from benchmarks.timing import best_rate, latencies_ms, percentiles
@@ -143,7 +143,7 @@ class EmbeddingMemory(Tracked):
 
     @lower_is_better("bytes")
     def track_encode_batch_bytes(self) -> int:
-        return phase_peak_bytes(lambda: self.model.encode(self.texts))
+        return batch_bytes("encode_batch")  # a fresh interpreter, warmed the same way (benchmarks.memory)
 
     def peakmem_encode_batch(self) -> None:
         self.model.encode(self.texts)

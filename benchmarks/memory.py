@@ -130,7 +130,7 @@ def phase_peak_bytes(fn: Callable[[], object]) -> int:
 
 def run_child(what: str) -> dict[str, int]:
     """{phase: bytes} from a fresh interpreter (`benchmarks.memory_child WHAT`): `embedding` or `nli`
-    (that model's load), or `pipeline` (every phase of one run)."""
+    (that model's load), `pipeline` (every phase of one run) or `batches` (a warm batch per model)."""
     env = dict(os.environ, **MEASURE_ENV)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
     done = subprocess.run(
@@ -156,6 +156,14 @@ def subprocess_load_bytes(which: str) -> int:
 
     phase = "load_embedder" if which == "embedding" else "load_nli"
     return int(once_per_run(f"memory.model_load:{which}", lambda: run_child(which))[phase])
+
+
+def batch_bytes(phase: str) -> int:
+    """Peak resident bytes one warm batch adds (`encode_batch`: 64 short texts; `predict_batch`: 16
+    pairs), measured once per run in a fresh interpreter after a warm-up batch."""
+    from benchmarks.run_cache import once_per_run
+
+    return int(once_per_run("memory.batches", lambda: run_child("batches"))[phase])
 
 
 def pipeline_phase_bytes() -> dict[str, int]:

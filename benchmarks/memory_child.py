@@ -3,9 +3,10 @@
 Run as `python -m benchmarks.memory_child WHAT` by `benchmarks.memory.run_child`, never by asv (it
 has no benchmarks), with the allocator settings of `benchmarks.memory.MEASURE_ENV`. It imports the
 heavy libraries (imports are not any phase's memory) and builds the default NLI model if it is
-missing (training is not loading). Then WHAT is `embedding` or `nli`: that model's load alone; or
+missing (training is not loading). Then WHAT is `embedding` or `nli`: that model's load alone;
 `pipeline`: the phases of one pipeline run in a fixed order, each measured alone
-(`benchmarks.memory.PHASES` says how). It prints one JSON line: {phase: bytes}.
+(`benchmarks.memory.PHASES` says how); or `batches`: one batch through each loaded model after a
+warm-up batch, as `EmbeddingMemory` and `NliMemory` set up. It prints one JSON line: {phase: bytes}.
 
 Every phase runs in the same history in every run: nothing the asv forkserver or an earlier
 benchmark did reaches this process, so what a phase adds depends on the code alone.
@@ -25,6 +26,8 @@ from veracity.config import Settings
 
 TOP_K = 5
 VERIFIED_CLAIMS = 40
+ENCODE_BATCH = 64  # embedding.EmbeddingMemory's batch
+PREDICT_BATCH = 16  # nli.NliMemory's batch
 
 
 def measure(phase: str, fn: Callable[[], object]) -> int:
@@ -81,9 +84,31 @@ def pipeline_run(stack: contextlib.ExitStack) -> dict[str, int]:
     return bytes_by_phase
 
 
+def batches() -> dict[str, int]:
+    """One batch through each model, loaded and warmed by one batch first: what a steady batch adds."""
+    from benchmarks.models import embedder, mixed_pairs, nli_model, short_texts  # loads both models
+
+    encoder = embedder()
+    encoder.batch_size = ENCODE_BATCH
+    texts = list(short_texts(ENCODE_BATCH))
+    encoder.encode(texts)
+    measured = {"encode_batch": resident_peak_bytes(lambda: encoder.encode(texts))}
+    classifier = nli_model()
+    classifier.batch_size = PREDICT_BATCH
+    pairs = list(mixed_pairs(PREDICT_BATCH))
+    classifier.predict(pairs)
+    measured["predict_batch"] = resident_peak_bytes(lambda: classifier.predict(pairs))
+    return measured
+
+
 def main(what: str) -> int:
     with contextlib.ExitStack() as stack:
-        measured = pipeline_run(stack) if what == "pipeline" else model_load(what)
+        if what == "pipeline":
+            measured = pipeline_run(stack)
+        elif what == "batches":
+            measured = batches()
+        else:
+            measured = model_load(what)
         print(json.dumps(measured), flush=True)
     return 0
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from benchmarks.common import Timed, Tracked, require_cuda
-from benchmarks.memory import phase_peak_bytes, subprocess_load_bytes
+from benchmarks.memory import batch_bytes, subprocess_load_bytes
 from benchmarks.metric_shim import ConfusionMatrix
 from benchmarks.models import BENCH_BACKENDS, held_out_pairs, mixed_pairs, nli_model
 from benchmarks.run_cache import once_per_run
@@ -142,7 +142,7 @@ class NliMemory(Tracked):
 
     @lower_is_better("bytes")
     def track_predict_batch_bytes(self) -> int:
-        return phase_peak_bytes(lambda: self.model.predict(self.pairs))
+        return batch_bytes("predict_batch")  # a fresh interpreter, warmed the same way (benchmarks.memory)
 
     def peakmem_predict_batch(self) -> None:
         self.model.predict(self.pairs)
