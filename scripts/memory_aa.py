@@ -100,11 +100,17 @@ def main() -> int:
     parser.add_argument("--log", type=Path, default=REPO / "test-artifacts" / "memory-aa.log")
     args = parser.parse_args()
 
+    from veracity.config import default_cache_dir
     from veracity.tracking.asvrun import bench_environment
 
     runs: list[dict[str, float | None]] = []
     with tempfile.TemporaryDirectory(prefix="memory-aa-") as root:
-        env = {**os.environ, **bench_environment(REPO / "asv.conf.json"), "HOME": root}
+        env = {
+            **os.environ,
+            **bench_environment(REPO / "asv.conf.json"),
+            "HOME": root,  # asv's machine file; the user's ~/.asv-machine.json is never touched
+            "VERACITY_CACHE_DIR": str(default_cache_dir()),  # the models built there, not under HOME
+        }
         env.pop("ASV_CONFIG", None)
         log = args.log
         log.parent.mkdir(parents=True, exist_ok=True)
