@@ -63,3 +63,36 @@ def make_results_dir(root: Path, data: dict | None = None) -> Path:
     (root / "benchmarks.json").write_text(json.dumps(BENCHMARKS))
     (machine / f"{COMMIT[:8]}-existing-py.json").write_text(json.dumps(data or result_file_data()))
     return root
+
+
+def write_series(results: Path, machine: str, series: dict[str, list[float | None]], units: dict[str, str]) -> None:
+    """asv result files for a history of one machine: per benchmark one value per commit, oldest first, up to
+    the latest commit (a shorter series is a benchmark added later). Commit i is `f"{i + 1:02x}" * 20`."""
+    (results / machine).mkdir(parents=True)
+    (results / machine / "machine.json").write_text(json.dumps({"machine": machine, "version": 1}))
+    benchmarks = {
+        name: {"name": name, "type": "track", "unit": units[name], "params": [], "param_names": [], "version": "v"}
+        for name in series
+    }
+    (results / "benchmarks.json").write_text(json.dumps({**benchmarks, "version": 2}))
+    commits = max(len(values) for values in series.values())
+    for i in range(commits):
+        commit = f"{i + 1:02x}" * 20
+        data = {
+            "commit_hash": commit,
+            "env_name": "existing-py",
+            "date": 1_700_000_000_000 + i * 1000,
+            "params": {"machine": machine},
+            "python": "3.11",
+            "requirements": {},
+            "env_vars": {},
+            "result_columns": ["result", "params", "version"],
+            "results": {
+                name: [[values[i - commits + len(values)]], [], "v"]
+                for name, values in series.items()
+                if i >= commits - len(values)
+            },
+            "durations": {},
+            "version": 2,
+        }
+        (results / machine / f"{commit[:8]}-existing-py.json").write_text(json.dumps(data))

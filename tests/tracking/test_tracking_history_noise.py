@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+from asv_samples import write_series
 
 from veracity.cli.main import main
 from veracity.tracking.detect import Verdict
@@ -38,35 +39,7 @@ JITTER = [0.964, 0.995, 1.016, 0.996, 1.003, 0.969, 0.995, 0.992, 1.019, 1.003, 
 def _project(root: Path, series: dict[str, list[float | None]], machine: str = NEW) -> Path:
     """An asv project whose results hold, for each benchmark, one value per commit (oldest first), up to the
     latest commit: a shorter series is a benchmark added later."""
-    results = root / "results"
-    (results / machine).mkdir(parents=True)
-    (results / machine / "machine.json").write_text(json.dumps({"machine": machine, "version": 1}))
-    benchmarks = {
-        name: {"name": name, "type": "track", "unit": UNITS[name], "params": [], "param_names": [], "version": "v"}
-        for name in series
-    }
-    (results / "benchmarks.json").write_text(json.dumps({**benchmarks, "version": 2}))
-    commits = max(len(values) for values in series.values())
-    for i in range(commits):
-        commit = f"{i + 1:02x}" * 20
-        data = {
-            "commit_hash": commit,
-            "env_name": "existing-py",
-            "date": 1_700_000_000_000 + i * 1000,
-            "params": {"machine": machine},
-            "python": "3.11",
-            "requirements": {},
-            "env_vars": {},
-            "result_columns": ["result", "params", "version"],
-            "results": {
-                name: [[values[i - commits + len(values)]], [], "v"]
-                for name, values in series.items()
-                if i >= commits - len(values)
-            },
-            "durations": {},
-            "version": 2,
-        }
-        (results / machine / f"{commit[:8]}-existing-py.json").write_text(json.dumps(data))
+    write_series(root / "results", machine, series, UNITS)
     config = root / "asv.conf.json"
     config.write_text(json.dumps({"version": 1, "project": "p", "results_dir": "results", "benchmark_dir": "suite"}))
     (root / "suite").mkdir()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from asv_samples import write_series
+
 from veracity.tracking.history import open_regressions
 from veracity.tracking.report import regressions_to_json, regressions_to_markdown, regressions_to_text
 from veracity.tracking.results import ResultsStore
@@ -24,30 +26,7 @@ JITTER = [0.99, 1.01, 1.0, 0.995, 1.005, 1.0]
 
 
 def _project(root: Path, series: dict[str, list[float]]) -> ResultsStore:
-    results = root / "results" / MACHINE
-    results.mkdir(parents=True)
-    (results / "machine.json").write_text(json.dumps({"machine": MACHINE, "version": 1}))
-    benchmarks = {
-        name: {"name": name, "type": "track", "unit": UNITS[name], "params": [], "param_names": [], "version": "v"}
-        for name in series
-    }
-    (root / "results" / "benchmarks.json").write_text(json.dumps({**benchmarks, "version": 2}))
-    for i in range(len(next(iter(series.values())))):
-        commit = f"{i + 1:02x}" * 20
-        data = {
-            "commit_hash": commit,
-            "env_name": "existing-py",
-            "date": 1_700_000_000_000 + i * 1000,
-            "params": {"machine": MACHINE},
-            "python": "3.11",
-            "requirements": {},
-            "env_vars": {},
-            "result_columns": ["result", "params", "version"],
-            "results": {name: [[values[i]], [], "v"] for name, values in series.items()},
-            "durations": {},
-            "version": 2,
-        }
-        (results / f"{commit[:8]}-existing-py.json").write_text(json.dumps(data))
+    write_series(root / "results", MACHINE, series, UNITS)
     return ResultsStore(root / "results")
 
 
