@@ -12,7 +12,8 @@
 # Environment: PYTHON (default python), ASV_CONFIG (default asv.conf.json), ASV_MACHINE (default
 # the host name), VERACITY_ROUNDS (interleaved rounds, default 6; 1: one asv run judged against the
 # calibrated bands), VERACITY_RERUN (grey-zone re-runs of as many rounds, default 2), BENCH (an asv
-# --bench regex).
+# --bench regex), VERACITY_EXPLAIN_BUDGET (seconds spent attaching `veracity explain`'s top lines to
+# the regressions, largest first, default 300; 0 attaches none).
 set -euo pipefail
 
 if [[ $# -lt 2 || $# -gt 3 ]]; then
@@ -31,6 +32,9 @@ machine=${ASV_MACHINE:-$(hostname)}
 
 args=(continuous "$base" "$head" --config "$config" --machine "$machine" --markdown --output "$comment"
       --rerun "${VERACITY_RERUN:-2}" --rounds "${VERACITY_ROUNDS:-6}")
+if [[ "${VERACITY_EXPLAIN_BUDGET:-300}" != "0" ]]; then
+    args+=(--explain --explain-budget "${VERACITY_EXPLAIN_BUDGET:-300}")
+fi
 if [[ -n "${BENCH:-}" ]]; then
     args+=(--bench "$BENCH")
 fi

@@ -47,6 +47,9 @@ def test_pr_script_flags_a_throughput_drop_with_the_noise_of_its_own_rounds(asv_
     assert "Noise figures: 4 in-run (2 interleaved rounds, ±0.0% at 95%)." in text
     assert "| ±0.0% in-run (2 rounds) |" in text
     assert text in done.stdout  # the script prints the comment too
+    # Each regression arrives with veracity explain's top lines, within the script's default budget.
+    why = text.split("#### Why (veracity explain", 1)[1]
+    assert "- `bench.Suite.track_items_per_second`" in why and "- `bench.Suite.track_grey_items_per_second`" in why
     # Two asv runs, one a round, the commits' order alternating.
     base, pr = (repo.commits[label][:8] for label in ("base", "pr"))
     assert f"round 1: {base} then {pr}" in done.stderr and f"round 2: {pr} then {base}" in done.stderr

@@ -63,3 +63,15 @@ def test_a_spent_budget_says_so_and_explains_nothing(slowed: ToyRepo, tmp_path: 
     )
     out = capsys.readouterr().out
     assert "Explanations (veracity explain" in out and f"{TIME}: not explained: time budget of 0 s spent" in out
+
+
+@pytest.mark.asv
+@pytest.mark.slow
+def test_compare_explains_what_fails_it_in_its_markdown(slowed: ToyRepo, tmp_path: Path) -> None:
+    out = tmp_path / "comment.md"
+    argv = ["compare", "c5", "slow", "--config", str(slowed.config), "--machine", MACHINE, "--rerun", "0"]
+    code = main([*argv, "--markdown", "-o", str(out), "--explain", "--explain-budget", "600"])
+    text = out.read_text()
+    assert code == 1, text
+    assert "#### Why (veracity explain" in text and f"- `{TIME}`" in text, text
+    assert "sleep" in text.split("#### Why", 1)[1], text

@@ -33,10 +33,53 @@ def _judging(args: argparse.Namespace) -> Judging:
 
 
 def _print(report: Report, args: argparse.Namespace) -> int:
-    emit(report.text, args.output)
+    text = report.text
+    if getattr(args, "explain", False) and report.failing:
+        text = _with_explanations(asv_config(args), text, report, args)
+    emit(text, args.output)
     if report_format(args) == "text" and not args.output and report.summary:
         print(report.summary)
     return report.exit_code
+
+
+def _with_explanations(config, text: str, report: Report, args: argparse.Namespace) -> str:
+    """The report with each benchmark that fails it explained (veracity explain's top lines), within the budget."""
+    import json
+    import sys
+
+    from veracity.explain.attach import (
+        Suspect,
+        attach_explanations,
+        explanations_json,
+        explanations_markdown,
+        explanations_text,
+    )
+
+    suspects = [Suspect(key, before, after) for key, before, after in report.failing]
+    attached = attach_explanations(
+        config.repo, suspects, budget_s=args.explain_budget, log=lambda m: print(m, file=sys.stderr, flush=True)
+    )
+    fmt = report_format(args)
+    if fmt == "json":
+        payload = json.loads(text)
+        payload["explanations"] = explanations_json(attached)
+        return json.dumps(payload, indent=2)
+    section = explanations_markdown(attached) if fmt == "markdown" else explanations_text(attached)
+    return text.rstrip("\n") + "\n\n" + section
+
+
+def add_explain_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="attach each regression's explanation (veracity explain's top lines), largest first, within a budget",
+    )
+    parser.add_argument(
+        "--explain-budget",
+        type=float,
+        default=300.0,
+        help="seconds to spend explaining (default 300; about 40-90 s a model benchmark on 2 CPUs)",
+    )
 
 
 def run_compare(args: argparse.Namespace) -> int:
@@ -86,6 +129,7 @@ def register(commands: Commands) -> None:
         "of those rounds as veracity continuous judges (2 or more; needs a virtualenv environment). "
         "Default 0: re-runs pooled and judged against the bands",
     )
+    add_explain_options(p)
     p.set_defaults(handler=run_compare)
 
     p = commands.add_parser("continuous", help="`asv continuous` that knows direction and noise (exit 1 if worse)")
@@ -113,4 +157,5 @@ def register(commands: Commands) -> None:
     p.add_argument("--show-stderr", "-e", action="store_true", help="passed to asv run")
     p.add_argument("--only-changed", action="store_true", default=True, help=argparse.SUPPRESS)
     p.add_argument("--quiet", "-q", action="store_true", help="hide asv's own output")
+    add_explain_options(p)
     p.set_defaults(handler=run_continuous)

@@ -8,6 +8,7 @@ import math
 import sys
 from pathlib import Path
 
+from veracity.cli.compare import add_explain_options
 from veracity.cli.parsing import (
     Commands,
     add_format_options,
@@ -80,15 +81,5 @@ def register(commands: Commands) -> None:
     add_format_options(p)
     p.add_argument("--branch", help="branch whose history to follow (default: first in asv.conf.json)")
     p.add_argument("--window", type=int, default=5, help="commits before a regression used as baseline (default 5)")
-    p.add_argument(
-        "--explain",
-        action="store_true",
-        help="attach each regression's explanation (veracity explain's top lines), largest first, within a budget",
-    )
-    p.add_argument(
-        "--explain-budget",
-        type=float,
-        default=300.0,
-        help="seconds to spend explaining (default 300; about 40-90 s a model benchmark on 2 CPUs)",
-    )
+    add_explain_options(p)
     p.set_defaults(handler=run)

@@ -8,6 +8,7 @@ which the command line turns into one line and exit code 2.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -34,6 +35,9 @@ class Report:
     text: str
     exit_code: int
     summary: str | None = None
+    # The benchmarks that fail it, each with the commits on either side (key, before, after), largest
+    # change first: what `--explain` explains.
+    failing: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -172,7 +176,9 @@ def comparison_report(
     summary = "PERFORMANCE DECREASED." if failing else "NO REGRESSION BEYOND NOISE."
     if broken:
         summary += f" {broken} BENCHMARK(S) STILL BROKEN (failing on both commits)."
-    return Report(text, EXIT_WORSE if failing else EXIT_OK, summary)
+    failing.sort(key=lambda r: -abs(math.log(r.ratio)) if r.ratio and r.ratio > 0 else 0.0)
+    suspects = tuple((r.key, outcome.before, outcome.after) for r in failing if r.verdict is Verdict.WORSE)
+    return Report(text, EXIT_WORSE if failing else EXIT_OK, summary, suspects)
 
 
 @dataclass(frozen=True)
