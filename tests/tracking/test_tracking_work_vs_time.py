@@ -70,3 +70,17 @@ def test_the_site_regressions_page_says_which_moved(tmp_path: Path) -> None:
     rows = open_regressions(store, MACHINE)
     page = regressions_to_html([(MACHINE, rows)], {}, "veracity")
     assert "time +20%, work unchanged (+0.00%): likely machine noise" in page
+
+
+def test_a_work_count_without_a_band_is_judged_at_its_own_floor_not_the_blanket() -> None:
+    from veracity.tracking.detect import Observation, Verdict, blanket_source, judge
+    from veracity.tracking.detect import Policy as DetectPolicy
+
+    def verdict(after: float) -> Verdict:
+        before = Observation(4.0e9)
+        return judge(before, Observation(after), higher_is_better=False, band=None, unit="instructions").verdict
+
+    assert verdict(4.0e9 * 1.02) is Verdict.WORSE  # +2% of work: past the 1% floor (the blanket 5% missed it)
+    assert verdict(4.0e9 * 1.005) is Verdict.UNCHANGED
+    assert blanket_source(DetectPolicy(), "instructions") == "a count that repeats: its 1% floor"
+    assert "blanket 5%" in blanket_source(DetectPolicy(), "seconds")

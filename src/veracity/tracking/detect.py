@@ -159,7 +159,13 @@ def judge(
     was calibrated, `min_change` is a blanket guess, not a noise figure, and is not divided.
     """
     calibrated = band is not None
-    threshold = policy.min_change if band is None else max(band_floor(policy, unit), band) / math.sqrt(max(1, runs))
+    if band is None and unit in UNIT_FLOORS:
+        # A count that repeats (instructions repeat within 0.15% A/A): its own floor, not a blanket guess.
+        threshold = UNIT_FLOORS[unit]
+    elif band is None:
+        threshold = policy.min_change
+    else:
+        threshold = max(band_floor(policy, unit), band) / math.sqrt(max(1, runs))
     b, a = before.value, after.value
     if b is None and a is None:
         return Judgement(Verdict.BROKEN, None, None, threshold)
@@ -274,8 +280,10 @@ class Comparison:
         )
 
 
-def blanket_source(policy: Policy) -> str:
+def blanket_source(policy: Policy, unit: str = "") -> str:
     """The source of a threshold where no noise figure is known for the machine."""
+    if unit in UNIT_FLOORS:
+        return f"a count that repeats: its {UNIT_FLOORS[unit]:.0%} floor"
     return f"no noise figure for this machine: blanket {policy.min_change:.0%}"
 
 
@@ -331,6 +339,6 @@ def compare_results(
                 runs=(runs or {}).get(key, 1),
                 unit=info.plain_unit,
             )
-        source = figure.source if figure else blanket_source(policy)
+        source = figure.source if figure else blanket_source(policy, info.plain_unit)
         out.append(Comparison.judged(sample, info, ob, oa, judgement, noise_source=source))
     return out
