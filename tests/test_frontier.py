@@ -42,3 +42,18 @@ def test_lower_recall_everywhere_lowers_qps_at_the_target_even_at_equal_speed() 
     # A worse graph: every ef_search as fast as before but 0.02 less recall.
     worse = [SweepPoint(p.recall - 0.02, p.qps, p.params) for p in GRID]
     assert qps_at_recall(worse, 0.95).qps < 0.8 * qps_at_recall(GRID, 0.95).qps
+
+
+def test_a_recall_no_longer_reached_is_worse_not_skipped() -> None:
+    """The benchmark gives 0 queries/s where no configuration reaches the recall; detection judges the fall
+    to 0 by the unit's absolute floor (a ratio cannot be taken), so losing a recall is flagged."""
+    from veracity.tracking.detect import Observation, Verdict, judge
+
+    def verdict(before: float, after: float) -> Verdict:
+        return judge(
+            Observation(before), Observation(after), higher_is_better=True, band=None, unit="queries/s"
+        ).verdict
+
+    assert verdict(1119.0, 0.0) is Verdict.WORSE
+    assert verdict(0.0, 0.0) is Verdict.UNCHANGED
+    assert verdict(0.0, 430.0) is Verdict.BETTER

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -113,10 +114,16 @@ def test_a_body_counted_under_callgrind_repeats_and_scales_with_its_work(tmp_pat
 
 @pytest.mark.slow
 @needs_valgrind
-def test_every_stage_is_counted_client_and_server(tmp_path: Path) -> None:
+def test_every_stage_is_counted_client_and_server() -> None:
     from benchmarks.workcount import measure
 
-    figures = measure(keep=tmp_path)
+    # The server runs as its own user, which must reach the folder (pytest's tmp_path is private to root).
+    keep = Path(tempfile.mkdtemp(prefix="veracity-test-work-"))
+    keep.chmod(0o755)
+    try:
+        figures = measure(keep=keep)
+    finally:
+        shutil.rmtree(keep, ignore_errors=True)
     for stage in ("embedding", "nli", "vector_search", "pipeline"):
         assert figures[stage] > 1_000_000, stage
     for stage in ("vector_search", "pipeline"):

@@ -104,7 +104,14 @@ class Judgement:
 # step below 1 MiB is the sampling grain, not a change. Seconds: 1 ms, far above asv's timer
 # resolution and below any stage's per-call time. Ratios and fractions (recall, accuracy, shares):
 # one point in a hundred. A unit without a floor stays incomparable at zero, as before.
-ABSOLUTE_FLOORS: dict[str, float] = {"bytes": float(2**20), "seconds": 1e-3, "ratio": 0.01, "fraction": 0.01}
+ABSOLUTE_FLOORS: dict[str, float] = {
+    "bytes": float(2**20),
+    "seconds": 1e-3,
+    "ratio": 0.01,
+    "fraction": 0.01,
+    # QPS at a recall is 0 where no configuration reaches the recall (benchmarks/vector_frontier.py).
+    "queries/s": 1.0,
+}
 
 # Where a noise band is known, the threshold is the band floored at `Policy.calibrated_floor` (3%), or
 # at this floor for the units listed here when it is lower. Instructions (callgrind) are a work count,
