@@ -124,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     verdict = "PASS" if result["passed"] else "FAIL"
     print(
         f"soak: {args.minutes:g} min, {result['claims_verified']} claims, RSS {warm_rss:.1f} -> "
-        f"{samples[-1].rss_mb:.1f} MB, slope {slope:+.2f} MB/min (target < {TARGET_MB_PER_MIN:g}): {verdict}; "
+        f"{samples[-1].rss_mb:.1f} MB, slope {result['slope_mb_per_min']:+.2f} MB/min "
+        f"(target < {TARGET_MB_PER_MIN:g}): {verdict}; "
         f"{fingerprint.cpu_model}; written to {output}"
     )
     for s in samples:
