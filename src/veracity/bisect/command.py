@@ -100,35 +100,46 @@ def run_bisect(config: AsvConfig, request: BisectRequest, log: Log = _stderr) ->
         rounds=request.rounds,
         quiet_asv=request.quiet_asv,
     )
-    started = time.monotonic()
-    expected = _expected_probes(len(commits) - 1)
-    count = 0
-
-    def probe_with(probe_settings: ProbeSettings) -> Callable[[str, str], ProbeResult]:
-        def probe(good: str, candidate: str) -> ProbeResult:
-            nonlocal count
-            count += 1
-            elapsed = _duration(time.monotonic() - started)
-            log(
-                f"bisect: probe {count} of about {expected}: {short_commit(candidate)} against the good end "
-                f"{short_commit(good)} ({elapsed} so far)"
-            )
-            result, rows = probe_commits(probe_settings, good, candidate, log)
-            probe.rows = rows  # type: ignore[attr-defined]
-            log(f"bisect:   {result.step.value}: {result.detail}")
-            return result
-
-        return probe
-
-    first_probe = probe_with(settings)
+    counter = _ProbeCounter(started=time.monotonic(), expected=_expected_probes(len(commits) - 1), log=log)
+    first_probe = _Probe(settings, counter)
     first = first_probe(commits[0], commits[-1])
-    rows: list[Comparison] = first_probe.rows  # type: ignore[attr-defined]
+    rows = first_probe.rows
     kind = measured_kind(rows)
     bisected = [r.key for r in rows if r.verdict.is_worse] or [r.key for r in rows]
     if first.step is not Step.WORSE:
         return bisect(commits, first_probe, bad_probe=first), kind, bisected
-    search = bisect(commits, probe_with(narrowed(settings, rows)), bad_probe=first)
+    search = bisect(commits, _Probe(narrowed(settings, rows), counter), bad_probe=first)
     return search, kind, bisected
+
+
+@dataclass
+class _ProbeCounter:
+    """Progress shared by every probe of one bisect: commit k of about log2(n), time so far."""
+
+    started: float
+    expected: int
+    log: Callable[[str], None]
+    count: int = 0
+
+
+class _Probe:
+    """One probe setting (all selected benchmarks, or those the first probe found worse); keeps the
+    judged rows of its last probe, from which the bisect learns what it measured and narrows."""
+
+    def __init__(self, settings: ProbeSettings, counter: _ProbeCounter) -> None:
+        self.settings, self.counter = settings, counter
+        self.rows: list[Comparison] = []
+
+    def __call__(self, good: str, candidate: str) -> ProbeResult:
+        c = self.counter
+        c.count += 1
+        c.log(
+            f"bisect: probe {c.count} of about {c.expected}: {short_commit(candidate)} against the good end "
+            f"{short_commit(good)} ({_duration(time.monotonic() - c.started)} so far)"
+        )
+        result, self.rows = probe_commits(self.settings, good, candidate, c.log)
+        c.log(f"bisect:   {result.step.value}: {result.detail}")
+        return result
 
 
 def _duration(seconds: float) -> str:
