@@ -44,28 +44,10 @@ def _print(report: Report, args: argparse.Namespace) -> int:
 
 def _with_explanations(config, text: str, report: Report, args: argparse.Namespace) -> str:
     """The report with each benchmark that fails it explained (veracity explain's top lines), within the budget."""
-    import json
-    import sys
-
-    from veracity.explain.attach import (
-        Suspect,
-        attach_explanations,
-        explanations_json,
-        explanations_markdown,
-        explanations_text,
-    )
+    from veracity.explain.attach import Suspect, with_explanations
 
     suspects = [Suspect(key, before, after) for key, before, after in report.failing]
-    attached = attach_explanations(
-        config.repo, suspects, budget_s=args.explain_budget, log=lambda m: print(m, file=sys.stderr, flush=True)
-    )
-    fmt = report_format(args)
-    if fmt == "json":
-        payload = json.loads(text)
-        payload["explanations"] = explanations_json(attached)
-        return json.dumps(payload, indent=2)
-    section = explanations_markdown(attached) if fmt == "markdown" else explanations_text(attached)
-    return text.rstrip("\n") + "\n\n" + section
+    return with_explanations(config.repo, text, suspects, report_format(args), args.explain_budget)
 
 
 def add_explain_options(parser: argparse.ArgumentParser) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 from pathlib import Path
 
 from veracity.cli.compare import add_explain_options
@@ -47,32 +46,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _with_explanations(repo: Path, text: str, found: dict, args: argparse.Namespace) -> str:
-    """The report with each regression's explanation (veracity explain's top lines) attached."""
-    from veracity.explain.attach import (
-        Suspect,
-        attach_explanations,
-        explanations_json,
-        explanations_markdown,
-        explanations_text,
-    )
+    """The report with each open regression's explanation attached, the largest change first."""
+    from veracity.explain.attach import Suspect, with_explanations
 
     rows = [
         r for r in found.get("regressions", []) if r.get("verdict") in ("worse", "failed") and not r.get("accepted")
     ]
     rows.sort(key=lambda r: -abs(math.log(r["ratio"])) if r.get("ratio") else 0.0)
     suspects = [Suspect(r["key"], r.get("good_commit"), r["first_bad_commit"]) for r in rows]
-    attached = attach_explanations(
-        repo, suspects, budget_s=args.explain_budget, log=lambda m: print(m, file=sys.stderr, flush=True)
-    )
-    fmt = report_format(args)
-    if fmt == "json":
-        payload = json.loads(text)
-        payload["explanations"] = explanations_json(attached)
-        return json.dumps(payload, indent=2)
-    if not suspects:
-        return text
-    section = explanations_markdown(attached) if fmt == "markdown" else explanations_text(attached)
-    return text.rstrip("\n") + "\n\n" + section
+    return with_explanations(repo, text, suspects, report_format(args), args.explain_budget)
 
 
 def register(commands: Commands) -> None:

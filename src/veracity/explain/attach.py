@@ -99,3 +99,22 @@ def explanations_json(attached: Attached) -> dict:
         "explained": attached.lines,
         "not_explained": attached.not_explained,
     }
+
+
+def with_explanations(repo: Path, text: str, suspects: Sequence[Suspect], fmt: str, budget_s: float) -> str:
+    """A rendered report (text, markdown or json) with each suspect's explanation attached, within the
+    budget: JSON gains an `explanations` object; text and markdown a section, none when nothing is suspect."""
+    import json
+    import sys
+
+    attached = attach_explanations(
+        repo, suspects, budget_s=budget_s, log=lambda m: print(m, file=sys.stderr, flush=True)
+    )
+    if fmt == "json":
+        payload = json.loads(text)
+        payload["explanations"] = explanations_json(attached)
+        return json.dumps(payload, indent=2)
+    if not suspects:
+        return text
+    section = explanations_markdown(attached) if fmt == "markdown" else explanations_text(attached)
+    return text.rstrip("\n") + "\n\n" + section
