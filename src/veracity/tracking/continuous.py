@@ -10,6 +10,7 @@ from veracity.tracking.asvrun import RunOptions, selected_by
 from veracity.tracking.detect import Comparison, Policy, Verdict, compare_results
 from veracity.tracking.direction import is_yardstick
 from veracity.tracking.drift import machine_drift, without_yardsticks
+from veracity.tracking.greyrerun import rerun_grey
 from veracity.tracking.noise import NoiseFile
 from veracity.tracking.results import BenchmarkInfo, BenchmarkResult, ResultsStore, benchmark_info
 from veracity.tracking.rounds import RoundRunner, judged_on_rounds
@@ -91,18 +92,14 @@ def compare_in_rounds(
     if repeat and rounds > 1:
         runner.run(rounds - 1, sorted(set(repeat)))
     rows = judge(final=rerun == 0)
-    done = 0
-    while done < rerun:
-        grey = sorted({r.key for r in rows if r.verdict is Verdict.GREY})
-        if not grey:
-            break
-        done += 1
+
+    def remeasure(grey: list[str], batch: int) -> bool:
         log(
-            f"veracity: re-run {done}/{rerun}: {rounds} more rounds of {len(grey)} inconclusive benchmark(s): "
+            f"veracity: re-run {batch}/{rerun}: {rounds} more rounds of {len(grey)} inconclusive benchmark(s): "
             + ", ".join(grey)
         )
         runner.run(rounds, grey)
-        rows = judge(final=done >= rerun)
-    if any(r.verdict is Verdict.GREY for r in rows):
-        rows = judge(final=True)
+        return True
+
+    rows, done = rerun_grey(rows, rerun, lambda final: judge(final=final), remeasure)
     return CompareOutcome(before, after, machine, rows, done, drift)

@@ -12,9 +12,10 @@ from pathlib import Path
 from veracity.errors import ResultsError
 from veracity.tracking.asvconf import AsvConfig
 from veracity.tracking.asvrun import RunOptions, bench_regex, can_run, run_benchmarks, selected_by
-from veracity.tracking.detect import Comparison, Policy, Verdict, compare_results
+from veracity.tracking.detect import Comparison, Policy, compare_results
 from veracity.tracking.drift import MachineDrift, machine_drift, without_yardsticks
 from veracity.tracking.gitrepo import make_twin_commit, rev_parse
+from veracity.tracking.greyrerun import rerun_grey
 from veracity.tracking.noise import NoiseBand, NoiseFile, estimate_band, estimate_paired_band
 from veracity.tracking.results import BenchmarkResult, ResultsStore
 from veracity.tracking.rounds import RoundRunner, judged_on_rounds
@@ -160,34 +161,28 @@ def compare_commits(
         rows = judge(final)
         return judged_on_rounds(rows, runner.values, b, a, policy, final=final) if runner else rows
 
-    rows = judged(final=rerun == 0)
-    done = 0
-    while done < rerun:
-        grey = sorted({r.key for r in rows if r.verdict is Verdict.GREY})
-        if not grey:
-            break
+    def remeasure(grey: list[str], batch: int) -> bool:
+        nonlocal runner
         runnable = [c for c in dict.fromkeys([b, a]) if can_run(config, c)]
         if not runnable:
             log("veracity: cannot re-run grey benchmarks here (existing environment on another commit)")
-            break
-        done += 1
-        log(f"veracity: re-run {done}/{rerun} of {len(grey)} inconclusive benchmark(s): {', '.join(grey)}")
+            return False
+        log(f"veracity: re-run {batch}/{rerun} of {len(grey)} inconclusive benchmark(s): {', '.join(grey)}")
         if rounds >= 2 and len(runnable) == 2:
             if runner is None:
                 options = RunOptions(machine=machine)
                 runner = RoundRunner(config, [b, a], options, quiet=quiet_asv, log=log, keep_stored=True)
             runner.run(rounds, grey)
-            rows = judged(final=done >= rerun)
-            continue
+            return True
         for commits in [runnable] if paired else [[c] for c in runnable]:
             rerun_options = RunOptions(bench=tuple(bench_regex(k) for k in grey), machine=machine, append_samples=True)
             run_benchmarks(config, commits, rerun_options, quiet=quiet_asv)
         store = ResultsStore(config.results_dir)
         for commit in runnable:
             pools.refresh(store, commit, set(grey))
-        rows = judged(final=done >= rerun)
-    if any(r.verdict is Verdict.GREY for r in rows):
-        rows = judged(final=True)
+        return True
+
+    rows, done = rerun_grey(judged(final=rerun == 0), rerun, lambda final: judged(final=final), remeasure)
     return CompareOutcome(b, a, machine, rows, done, drift)
 
 
