@@ -57,3 +57,48 @@ def test_a_recall_no_longer_reached_is_worse_not_skipped() -> None:
     assert verdict(1119.0, 0.0) is Verdict.WORSE
     assert verdict(0.0, 0.0) is Verdict.UNCHANGED
     assert verdict(0.0, 430.0) is Verdict.BETTER
+
+
+def _point_results(commit: str, recalls: dict[str, tuple[float, float]]) -> list:
+    from veracity.tracking.results import BenchmarkResult
+
+    rows = []
+    for label, (recall, qps) in recalls.items():
+        for figure, value in (("recall", recall), ("qps", qps)):
+            name = f"vector_frontier.HnswFrontierPoints.track_point_{figure}"
+            rows.append(BenchmarkResult(name, ("10000", repr(label)), value, None, commit, "m", "env"))
+    return rows
+
+
+def test_the_frontier_page_draws_both_commits_and_the_lower_recall_build_left_of_its_predecessor() -> None:
+    import re
+
+    from veracity.tracking.site_frontier import frontier, frontier_to_html, sweep_points
+
+    before = {
+        "m=16 ef_search=10": (0.90, 4000.0),
+        "m=16 ef_search=40": (0.98, 1500.0),
+        "m=8 ef_search=40": (0.93, 1400.0),
+    }
+    # A lower ef_construction: every ef_search reaches less recall at about the same speed.
+    after = {label: (recall - 0.04, qps * 1.02) for label, (recall, qps) in before.items()}
+    points = sweep_points(_point_results("b" * 40, after))[("hnsw", 10_000)]
+    assert len(points) == 3
+    assert [p.label for p in frontier(points)] == ["m=16 ef_search=10", "m=16 ef_search=40"]  # m=8 is dominated
+
+    page = frontier_to_html(
+        _point_results("b" * 40, after), "b" * 40, "veracity", _point_results("a" * 40, before), "a" * 40
+    )
+    lines = re.findall(r"<polyline class='frontier' points='([^']+)' fill='none' stroke='(#[0-9a-f]+)'", page)
+    assert [colour for _, colour in lines] == ["#999999", "#1f5fbf"]  # the previous commit, then the latest
+    (old, _), (new, _) = lines
+    right_end = [max(float(xy.split(",")[0]) for xy in line.split()) for line in (old, new)]
+    assert right_end[1] < right_end[0]  # the latest frontier stops short, at lower recall
+    assert page.count("class='target'") == 2 and "hnsw, 10,000 vectors" in page
+    assert "<script" not in page and "http" not in page.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_the_frontier_page_says_so_without_sweep_points() -> None:
+    from veracity.tracking.site_frontier import frontier_to_html
+
+    assert "No recall/QPS sweep on these commits" in frontier_to_html([], None, "veracity")

@@ -162,6 +162,7 @@ def test_publish_lists_drops_of_higher_is_better_and_never_their_rise(history: T
     index = (html / "index.html").read_text()
     assert 'href="targets.html"' in index and 'href="regressions.html">Regressions' in index
     assert 'href="quality.html"' in index and "quality" in (html / "quality.html").read_text().lower()
+    assert 'href="frontier.html"' in index and "No recall/QPS sweep" in (html / "frontier.html").read_text()
     page = (html / "regressions.html").read_text()
     assert "track_recall" in page and "track_items_per_second" not in page
 

@@ -239,13 +239,15 @@ class TargetsPage(OutputPublisher):
         atomic_write_text(html_dir / "targets.html", page)
         atomic_write_text(html_dir / "targets.json", json.dumps(summary, indent=2) + "\n")
         _link_page(config, "targets.html", "Targets")
-        _write_quality_page(config, store)
+        _write_latest_pair_pages(config, store)
 
 
-def _write_quality_page(config: AsvConfig, store) -> None:
-    """html/quality.html: the verdict confusion matrix and F1 per class of the latest commit beside the one
-    before (tracking.site_quality), for the first machine, as the targets page is."""
+def _write_latest_pair_pages(config: AsvConfig, store) -> None:
+    """The pages that show the latest commit beside the one before, for the first machine, as the targets
+    page is: html/quality.html (confusion matrix, F1 per class: tracking.site_quality) and
+    html/frontier.html (vector search's recall/QPS frontier: tracking.site_frontier)."""
     from veracity.tracking.history import ordered_commits
+    from veracity.tracking.site_frontier import frontier_to_html
     from veracity.tracking.site_quality import quality_to_html
 
     machines = store.machines()
@@ -255,15 +257,16 @@ def _write_quality_page(config: AsvConfig, store) -> None:
     commits = ordered_commits(store, machine, config.repo, config.branches[0])
     latest = commits[-1] if commits else None
     previous = commits[-2] if len(commits) > 1 else None
-    page = quality_to_html(
-        store.results_for(machine, latest) if latest else [],
-        latest,
-        f"{config.project} on {machine}",
-        store.results_for(machine, previous) if previous else [],
-        previous,
-    )
-    atomic_write_text(config.html_dir / "quality.html", page)
-    _link_page(config, "quality.html", "Quality")
+    latest_results = store.results_for(machine, latest) if latest else []
+    previous_results = store.results_for(machine, previous) if previous else []
+    project = f"{config.project} on {machine}"
+    for name, link, render in (
+        ("quality.html", "Quality", quality_to_html),
+        ("frontier.html", "Frontier", frontier_to_html),
+    ):
+        page = render(latest_results, latest, project, previous_results, previous)
+        atomic_write_text(config.html_dir / name, page)
+        _link_page(config, name, link)
 
 
 class OfflineSite(OutputPublisher):

@@ -21,7 +21,7 @@ NLI_F1 = ("nli.NliQuality.track_held_out_class_f1", "nli.NliQuality.track_held_o
 VERDICT_ORDER = ("supported", "refuted", "not_enough_info")
 
 
-def _param(raw: str) -> str:
+def param_value(raw: str) -> str:
     """asv stores a string parameter as its repr (`'refuted'`); the bare value."""
     try:
         value = ast.literal_eval(raw)
@@ -33,7 +33,7 @@ def _param(raw: str) -> str:
 def confusion_cells(results: Sequence[BenchmarkResult]) -> dict[tuple[str, str], int]:
     """(gold, predicted) -> count from one commit's results; empty when the commit has none."""
     return {
-        (_param(r.params[0]), _param(r.params[1])): int(r.value)  # type: ignore[arg-type]
+        (param_value(r.params[0]), param_value(r.params[1])): int(r.value)  # type: ignore[arg-type]
         for r in results
         if r.benchmark == CONFUSION and r.ok and len(r.params) == 2
     }
@@ -47,7 +47,7 @@ def f1_scores(results: Sequence[BenchmarkResult], names: tuple[str, str]) -> dic
         if not r.ok or r.value is None:
             continue
         if r.benchmark == per_class and r.params:
-            scores[_param(r.params[0])] = float(r.value)
+            scores[param_value(r.params[0])] = float(r.value)
         elif r.benchmark == macro:
             scores["macro"] = float(r.value)
     return scores
