@@ -1,4 +1,5 @@
-"""A/A runs of the suite's memory-by-phase benchmarks under real asv: the spread of each figure.
+"""A/A runs of a part of the suite under real asv: the spread of each figure, and where a band is
+known for the machine, how many runs fall outside it.
 
 Runs `asv run --python=same --quick --launch-method forkserver --bench PATTERN` RUNS times on the
 working tree (this interpreter's `veracity` and `benchmarks/`), each a fresh asv invocation with its
@@ -6,7 +7,15 @@ own forkserver and run memos, as `make bench` measures one commit, and prints, p
 value of every run and the spread (max / min - 1). Nothing changes between runs, so any spread is
 the measurement's own. Exit 1 when a spread passes `--limit`.
 
-    PYTHONPATH=. .venv/bin/python scripts/memory_aa.py --runs 6
+    PYTHONPATH=. .venv/bin/python scripts/asv_aa.py --runs 6                      # memory by phase
+    PYTHONPATH=. .venv/bin/python scripts/asv_aa.py --runs 6 --bench 'cold_start\\.' \
+        --machine amd-epyc-9r14-2c-avx512 --cache-dir /tmp/empty-cache --limit 1  # a new machine
+
+`--machine` names the machine the product would judge (its band from `benchmarks/noise.json`:
+calibrated there, or the prior of its hardware class); each run is then also judged against the
+median of the runs with that band, as a verdict on one commit against its twin would be, and the
+table says where the band came from. `--cache-dir` points models and data at another folder (an
+empty one, after `veracity models build --cache-dir`, is a new machine's first use).
 
 Each run's results go to a temporary directory; the user's ~/.asv-machine.json is not touched.
 """
@@ -16,13 +25,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-MACHINE = "memory-aa"
+MACHINE = "asv-aa"
 DEFAULT_BENCH = r"(EmbeddingMemory|NliMemory|PipelineMemory)\."
 
 
@@ -51,13 +61,15 @@ def _asv(config: Path, *args: str, env: dict[str, str], log: Path) -> int:
         return subprocess.run(argv, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, check=False).returncode
 
 
-def one_run(bench: str, benchmark_dir: Path, tmp: Path, env: dict[str, str], log: Path) -> dict[str, float | None]:
+def one_run(
+    bench: str, benchmark_dir: Path, tmp: Path, env: dict[str, str], log: Path, machine: str = MACHINE
+) -> dict[str, float | None]:
     """One fresh `asv run` of the selected benchmarks: {result key: value}."""
     from veracity.tracking.results import parse_result_file
 
     config = _config(tmp, benchmark_dir)
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, check=True, capture_output=True, text=True)
-    _asv(config, "machine", "--yes", "--machine", MACHINE, env=env, log=log)
+    _asv(config, "machine", "--yes", "--machine", machine, env=env, log=log)
     code = _asv(
         config,
         "run",
@@ -69,7 +81,7 @@ def one_run(bench: str, benchmark_dir: Path, tmp: Path, env: dict[str, str], log
         "--set-commit-hash",
         head.stdout.strip(),
         "--machine",
-        MACHINE,
+        machine,
         "--bench",
         bench,
         env=env,
@@ -77,12 +89,18 @@ def one_run(bench: str, benchmark_dir: Path, tmp: Path, env: dict[str, str], log
     )
     if code not in (0, 2):
         raise SystemExit(f"asv run failed with exit code {code}; see {log}")
-    files = [p for p in (tmp / "results" / MACHINE).glob("*.json") if p.name != "machine.json"]
-    return {r.key: r.value for r in parse_result_file(files[0], MACHINE).results}
+    files = [p for p in (tmp / "results" / machine).glob("*.json") if p.name != "machine.json"]
+    return {r.key: r.value for r in parse_result_file(files[0], machine).results}
 
 
 def spread(values: list[float]) -> float:
     return max(values) / min(values) - 1 if min(values) > 0 else float("inf")
+
+
+def outside_band(values: list[float], band: float) -> int:
+    """How many runs a band flags against the runs' median (either side: an A/A has no direction)."""
+    centre = statistics.median(values)
+    return sum(abs(v / centre - 1) > band for v in values)
 
 
 def main() -> int:
@@ -97,19 +115,23 @@ def main() -> int:
         default=REPO / "benchmarks",
         help="the suite to run (default: the working tree's; e.g. an older commit's, from git archive)",
     )
-    parser.add_argument("--log", type=Path, default=REPO / "test-artifacts" / "memory-aa.log")
+    parser.add_argument("--machine", default=MACHINE, help="machine name the runs are recorded and judged under")
+    parser.add_argument("--cache-dir", type=Path, help="models and data (default: the product's default cache)")
+    parser.add_argument("--log", type=Path, default=REPO / "test-artifacts" / "asv-aa.log")
     args = parser.parse_args()
 
     from veracity.config import default_cache_dir
     from veracity.tracking.asvrun import bench_environment
+    from veracity.tracking.noise import NoiseFile
 
+    noise = NoiseFile.load(REPO / "benchmarks" / "noise.json")
     runs: list[dict[str, float | None]] = []
-    with tempfile.TemporaryDirectory(prefix="memory-aa-") as root:
+    with tempfile.TemporaryDirectory(prefix="asv-aa-") as root:
         env = {
             **os.environ,
             **bench_environment(REPO / "asv.conf.json"),
             "HOME": root,  # asv's machine file; the user's ~/.asv-machine.json is never touched
-            "VERACITY_CACHE_DIR": str(default_cache_dir()),  # the models built there, not under HOME
+            "VERACITY_CACHE_DIR": str(args.cache_dir or default_cache_dir()),  # the models, not under HOME
         }
         env.pop("ASV_CONFIG", None)
         log = args.log
@@ -118,23 +140,33 @@ def main() -> int:
         for i in range(args.runs):
             run_dir = Path(root) / f"run{i}"
             run_dir.mkdir()
-            runs.append(one_run(args.bench, args.benchmark_dir.resolve(), run_dir, env, log))
+            runs.append(one_run(args.bench, args.benchmark_dir.resolve(), run_dir, env, log, args.machine))
             print(f"run {i + 1}/{args.runs} done", file=sys.stderr, flush=True)
         if args.json:
             args.json.write_text(json.dumps(runs, indent=2))
-        worst = 0.0
-        print(f"{'benchmark':<64} {'min MB':>9} {'max MB':>9} {'spread':>8}  values (MB)")
-        for key in sorted(runs[0]):
-            values = [r.get(key) for r in runs]
-            if any(v is None for v in values):
-                print(f"{key:<64} failed in some runs: {values}; see {log}")
-                worst = float("inf")
-                continue
-            s = spread(values)  # type: ignore[arg-type]
-            worst = max(worst, s)
-            shown = " ".join(f"{v / 1e6:.2f}" for v in values)  # type: ignore[operator]
-            print(f"{key:<64} {min(values) / 1e6:>9.2f} {max(values) / 1e6:>9.2f} {s:>8.1%}  {shown}")
+    worst, flagged, judged = 0.0, 0, 0
+    sources: set[str] = set()
+    print(f"{'benchmark':<64} {'min':>10} {'max':>10} {'spread':>8} {'band':>7} {'outside':>8}  values")
+    for key in sorted(runs[0]):
+        values = [r.get(key) for r in runs]
+        if any(v is None for v in values):
+            print(f"{key:<64} failed in some runs: {values}; see {args.log}")
+            worst = float("inf")
+            continue
+        s = spread(values)  # type: ignore[arg-type]
+        worst = max(worst, s)
+        figure = noise.noise_for(args.machine, key)
+        band, outside = "", ""
+        if figure is not None and min(values) > 0:  # type: ignore[type-var]
+            sources.add(figure.source)
+            count = outside_band(values, figure.band)  # type: ignore[arg-type]
+            flagged, judged = flagged + count, judged + len(values)
+            band, outside = f"{figure.band:.1%}", f"{count}/{len(values)}"
+        shown = " ".join(f"{v:.4g}" for v in values)  # type: ignore[str-format]
+        print(f"{key:<64} {min(values):>10.4g} {max(values):>10.4g} {s:>8.1%} {band:>7} {outside:>8}  {shown}")
     print(f"largest spread {worst:.1%} (limit {args.limit:.0%})")
+    if judged:
+        print(f"{flagged} of {judged} values outside their band; bands: {'; '.join(sorted(sources))}")
     return 0 if worst <= args.limit else 1
 
 
