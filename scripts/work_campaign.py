@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -201,6 +202,27 @@ def hnsw_build_spread(builds: int) -> list[tuple[str, int]]:
     return rows
 
 
+def spreads(runs: list[dict]) -> dict[str, float]:
+    """Each figure's spread over the runs, max/min - 1 (the A/A acceptance: every stage within 0.5%)."""
+    out = {}
+    for stage in STAGES:
+        values = [run[stage] for run in runs if stage in run]
+        if values and min(values) > 0:
+            out[stage] = max(values) / min(values) - 1
+    return out
+
+
+def measured(count: int, jobs: int, label: str, src: Path | None = None) -> list[dict]:
+    """`count` runs, `jobs` at a time: counts do not depend on the neighbours, so parallel runs cost
+    wall clock only (the `seconds` figure of a parallel run is not the quiet cost; `cpu_seconds` is)."""
+    runs: list[dict] = []
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for number, figures in enumerate(pool.map(lambda _: run_once(src), range(count))):
+            runs.append(figures)
+            print(f"work_campaign: {label} {number + 1}/{count}: {json.dumps(figures)}", flush=True)
+    return runs
+
+
 def table(title: str, runs: list[dict], baseline: dict[str, float]) -> None:
     print(f"\n{title}")
     header = "".join(f"{'run ' + str(i + 1):>15}" for i in range(len(runs)))
@@ -228,6 +250,8 @@ def main() -> int:
     parser.add_argument("--baseline", type=Path, help="A/A runs saved earlier (--save): added to this campaign's")
     parser.add_argument("--planted-from", type=Path, help="planted runs saved earlier (--save): added to this one's")
     parser.add_argument("--save", type=Path, help="write this campaign's runs as JSON (A/A and planted)")
+    parser.add_argument("--jobs", type=int, default=1, help="runs at a time (counts do not depend on load)")
+    parser.add_argument("--max-spread", type=float, help="exit 1 when an A/A figure spreads past this (0.005)")
     args = parser.parse_args()
     if args.hnsw_builds:
         rows = hnsw_build_spread(args.hnsw_builds)
@@ -236,9 +260,7 @@ def main() -> int:
             print(f"{label:<12}{value:>16,}  {value / template - 1:+.3%}")
         return 0
     aa = json.loads(args.baseline.read_text())["aa"] if args.baseline else []
-    for number in range(args.runs):
-        aa.append(run_once())
-        print(f"work_campaign: A/A run {number + 1}/{args.runs}: {json.dumps(aa[-1])}", flush=True)
+    aa += measured(args.runs, args.jobs, "A/A run")
     baseline = {stage: statistics.median(run[stage] for run in aa) for stage in STAGES if stage in aa[0]}
     table("A/A (each run against the A/A median)", aa, baseline)
     planted = json.loads(args.planted_from.read_text())["planted"] if args.planted_from else []
@@ -247,15 +269,16 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             sizes = plant(Path(tmp) / "src", baseline, per_iteration)
             print(f"\nwork_campaign: plant sizes {sizes} (loop iterations of {per_iteration:.1f} instructions)")
-            for number in range(args.planted_runs):
-                planted.append(run_once(Path(tmp) / "src"))
-                print(f"work_campaign: planted {number + 1}/{args.planted_runs}: {json.dumps(planted[-1])}", flush=True)
+            planted += measured(args.planted_runs, args.jobs, "planted", Path(tmp) / "src")
     if args.save:
         args.save.write_text(json.dumps({"aa": aa, "planted": planted}))
     if planted:
         table(f"Planted +{PLANT:.0%} per stage (each run against the A/A median)", planted, baseline)
     print(f"\nCPU: {cpu_model()}")
-    return 0
+    wide = {stage: spread for stage, spread in spreads(aa).items() if args.max_spread and spread > args.max_spread}
+    for stage, spread in wide.items():
+        print(f"work_campaign: the A/A spread of {stage} is {spread:.3%}, past {args.max_spread:.2%}")
+    return 1 if wide else 0
 
 
 def cpu_model() -> str:
