@@ -94,6 +94,8 @@ def one_run(
 
 
 def spread(values: list[float]) -> float:
+    if max(values) == min(values):
+        return 0.0
     return max(values) / min(values) - 1 if min(values) > 0 else float("inf")
 
 
