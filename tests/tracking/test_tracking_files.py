@@ -133,3 +133,22 @@ def test_missing_or_broken_asv_conf(tmp_path: Path) -> None:
     (tmp_path / "asv.conf.json").write_text("{")
     with pytest.raises(ResultsError, match="not valid JSON"):
         AsvConfig.load(tmp_path / "asv.conf.json")
+
+
+def test_a_figure_too_noisy_for_a_band_under_100_percent_is_not_saved_so_the_file_stays_valid(tmp_path: Path) -> None:
+    """A cold start that swings 40% between runs estimates a band past 100%: saved, it would make the noise
+    file invalid for every later command (bands are fractions in (0, 1)); it is reported and left out."""
+    from veracity.tracking.noise import estimate_band, estimate_paired_band
+    from veracity.tracking.workflow import _usable_band
+
+    wild = estimate_band("cold_start.ColdStart.track_phase_seconds('server_start')", [0.5, 0.9, 0.6, 1.3, 0.7])
+    assert wild.band >= 1
+    assert _usable_band(wild) is None
+    steady = estimate_paired_band(estimate_band("x.time_y", [1.0, 1.02, 0.99]), [1.0, 3.5])
+    assert steady.paired >= 1 and _usable_band(steady).paired is None and _usable_band(steady).band == steady.band
+
+    path = tmp_path / "noise.json"
+    noise = NoiseFile.load(path)
+    noise.update("m", "c", [b for b in (_usable_band(wild), _usable_band(steady)) if b is not None])
+    noise.save()
+    assert NoiseFile.load(path).band("m", "x.time_y") is not None  # loads: no band past 1 was written

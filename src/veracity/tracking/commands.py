@@ -324,6 +324,10 @@ def calibrate_report(
     for band in result.bands:
         beside = f"  paired ±{band.paired * 100:4.1f}% ({band.pairs} pairs)" if band.paired is not None else ""
         lines.append(f"  ±{band.band * 100:5.1f}%  (cv {band.cv * 100:.1f}%, {band.runs} runs){beside}  {band.key}")
+    for band in result.too_noisy:
+        lines.append(
+            f"  not saved: ±{band.band * 100:.0f}% (cv {band.cv * 100:.1f}%) is too wide to judge by: {band.key}"
+        )
     return Report("\n".join(lines), EXIT_OK)
 
 

@@ -212,6 +212,7 @@ class Calibration:
     machine: str
     commit: str
     bands: list[NoiseBand]
+    too_noisy: list[NoiseBand] = field(default_factory=list)  # band >= 100%: not saved
 
 
 def calibrate(
@@ -279,12 +280,23 @@ def calibrate(
         for r in results:
             assert r.value is not None
             values.setdefault(r.key, []).append(r.value)
-    bands = [
+    estimated = [
         estimate_paired_band(estimate_band(key, v), twin_ratios.get(key, []))
         for key, v in sorted(values.items())
         if len(v) >= 2
     ]
+    bands = [usable for band in estimated if (usable := _usable_band(band)) is not None]
     noise = NoiseFile.load(noise_path or config.noise_file)
     noise.update(chosen, full, bands)
     noise.save()
-    return Calibration(chosen, full, bands)
+    return Calibration(chosen, full, bands, too_noisy=[b for b in estimated if b.band >= 1])
+
+
+def _usable_band(band: NoiseBand) -> NoiseBand | None:
+    """A band of 100% or more can tell nothing from noise (and the noise file holds fractions in (0, 1)):
+    such a figure is left uncalibrated, and said so; a paired band that wide is dropped alone."""
+    if band.band >= 1:
+        return None
+    if band.paired is not None and band.paired >= 1:
+        return replace(band, paired=None, pairs=0)
+    return band
