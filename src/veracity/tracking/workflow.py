@@ -295,7 +295,7 @@ def calibrate(
 def _usable_band(band: NoiseBand) -> NoiseBand | None:
     """A band of 100% or more can tell nothing from noise (and the noise file holds fractions in (0, 1)):
     such a figure is left uncalibrated, and said so; a paired band that wide is dropped alone."""
-    if band.band >= 1:
+    if band.band >= 1 or band.runs < 2:  # runs: the positive values it saw (a count of 0 has no ratio)
         return None
     if band.paired is not None and band.paired >= 1:
         return replace(band, paired=None, pairs=0)
