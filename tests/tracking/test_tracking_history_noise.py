@@ -180,6 +180,22 @@ def test_instructions_are_a_work_count_with_a_floor_of_one_percent(tmp_path: Pat
     assert TIME not in rows  # the same 1.5% of a time is inside the 3% floor
 
 
+def test_a_work_count_is_judged_at_its_floor_from_its_second_commit_not_left_for_history(tmp_path: Path) -> None:
+    """`make bench` over a few commits of a new machine: instructions repeat within 0.1% A/A, so a count is
+    judged at its 1% floor before any history exists, where a time says "not enough history yet"."""
+    _project(tmp_path, {INSTR: [4.25e9, 4.25e9 * 1.015], TIME: [1.0, 1.5]})
+    found = open_regressions(ResultsStore(tmp_path / "results"), NEW)
+    rows = {r.key: r for r in found}
+    assert rows[INSTR].verdict is Verdict.WORSE and rows[INSTR].noise_source == "a count that repeats: its 1% floor"
+    report = json.loads(regressions_to_json(found))
+    assert [r["key"] for r in report["not_enough_history"]["benchmarks"]] == [TIME]
+    _project(tmp_path / "same", {INSTR: [4.25e9, 4.25e9 * 1.004]})
+    assert _rows(tmp_path / "same") == {}  # 0.4%: inside the floor, passed (not "not enough history")
+    assert "not enough history" not in regressions_to_text(
+        open_regressions(ResultsStore(tmp_path / "same" / "results"), NEW)
+    )
+
+
 # --- every report names the source -----------------------------------------------------------------------
 
 

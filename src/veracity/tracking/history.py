@@ -10,7 +10,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from veracity.tracking.detect import Comparison, Judgement, Observation, Policy, Verdict, judge, ratio_undefined
+from veracity.tracking.detect import (
+    UNIT_FLOORS,
+    Comparison,
+    Judgement,
+    Observation,
+    Policy,
+    Verdict,
+    blanket_source,
+    judge,
+    ratio_undefined,
+)
 from veracity.tracking.direction import is_yardstick
 from veracity.tracking.drift import MachineDrift, drift_behind, machine_drift
 from veracity.tracking.gitrepo import first_parent_history
@@ -108,7 +118,8 @@ def _judge_series(
        MIN_HISTORY; see noise.history_figure), as conbench's lookback z-score and Bencher's thresholds do;
     3. the prior of its hardware class: a band calibrated on another machine of the same class;
     4. none: NOT_ENOUGH_HISTORY, neither flagged nor passed. A failure, or a change from or to zero
-       (judged by its difference against the unit's floor, whatever the noise), is judged all the same.
+       (judged by its difference against the unit's floor, whatever the noise), is judged all the same,
+       and so is a work count (instructions: it repeats within 0.1%, so its 1% floor is a band already).
     The level is found with the band of the commits before the latest one (robust to a step among them);
     the change is judged with the band of the commits before the level, so it cannot widen its own band.
     """
@@ -136,6 +147,8 @@ def _judge_series(
         source = "no noise figure needed: it failed"
     elif _finite(before.value) and _finite(after.value) and ratio_undefined(before.value, after.value):
         source = "no noise figure needed: a side at zero, judged by its difference against the unit's floor"
+    elif info.plain_unit in UNIT_FLOORS:  # a work count repeats within 0.1% A/A: its floor is its band
+        source = blanket_source(policy, info.plain_unit)
     else:
         neh = Judgement(Verdict.NOT_ENOUGH_HISTORY, judgement.ratio, None, judgement.threshold)
         return _Judged(start, before, after, neh, None, not_enough_history_source(start))
