@@ -100,10 +100,10 @@ def spread(values: list[float]) -> float:
     return max(values) / min(values) - 1 if min(values) > 0 else float("inf")
 
 
-def outside_band(values: list[float], band: float) -> int:
-    """How many runs a band flags against the runs' median (either side: an A/A has no direction)."""
+def outside_band(values: list[float], threshold: float) -> int:
+    """How many runs a threshold flags against the runs' median (either side: an A/A has no direction)."""
     centre = statistics.median(values)
-    return sum(abs(v / centre - 1) > band for v in values)
+    return sum(abs(v / centre - 1) > threshold for v in values)
 
 
 def measure_runs(args: argparse.Namespace) -> list[dict[str, float | None]]:
@@ -156,6 +156,7 @@ def main() -> int:
 
     noise = NoiseFile.load(REPO / "benchmarks" / "noise.json")
     runs = json.loads(args.rejudge.read_text()) if args.rejudge else measure_runs(args)
+    floor = band_floor(Policy(), "")  # the product floors a band at this (3%; see detect.judge)
     worst, flagged, judged = 0.0, 0, 0
     sources: set[str] = set()
     print(f"{'benchmark':<64} {'min':>10} {'max':>10} {'spread':>8} {'band':>7} {'outside':>8}  values")
@@ -173,8 +174,7 @@ def main() -> int:
         band, outside = "", ""
         if figure is not None and min(values) > 0:  # type: ignore[type-var]
             sources.add(figure.source)
-            # The product's threshold: the band floored at the policy's floor (3%; see detect.judge).
-            threshold = max(band_floor(Policy(), ""), figure.band)
+            threshold = max(floor, figure.band)
             count = outside_band(values, threshold)  # type: ignore[arg-type]
             flagged, judged = flagged + count, judged + len(values)
             band, outside = f"{threshold:.1%}", f"{count}/{len(values)}"
@@ -182,9 +182,8 @@ def main() -> int:
         print(f"{key:<64} {min(values):>10.4g} {max(values):>10.4g} {s:>8.1%} {band:>7} {outside:>8}  {shown}")
     print(f"largest spread {worst:.1%} (limit {args.limit:.0%})")
     if judged:
-        print(
-            f"{flagged} of {judged} values outside their threshold (band floored at 3%); {'; '.join(sorted(sources))}"
-        )
+        threshold = f"band floored at {floor:.0%}"
+        print(f"{flagged} of {judged} values outside their threshold ({threshold}); {'; '.join(sorted(sources))}")
     return 0 if worst <= args.limit else 1
 
 

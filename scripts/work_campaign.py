@@ -227,11 +227,12 @@ def table(title: str, runs: list[dict], baseline: dict[str, float]) -> None:
     print(f"\n{title}")
     header = "".join(f"{'run ' + str(i + 1):>15}" for i in range(len(runs)))
     print(f"{'stage':<22}{header}   spread   ratio  flags")
+    spread_of = spreads(runs)  # the figure the A/A check judges, printed as it judges it
     for stage in STAGES:
         values = [run[stage] for run in runs if stage in run]
         if not values:
             continue
-        spread = max(values) / min(values) - 1
+        spread = spread_of.get(stage, float("nan"))
         ratio = statistics.median(values) / baseline[stage]
         flags = sum(abs(value / baseline[stage] - 1) > FLOOR for value in values)
         cells = "".join(f"{value:>15,.0f}" for value in values)

@@ -8,6 +8,8 @@ says nothing); one that would start after the budget is listed as not explained,
 
 from __future__ import annotations
 
+import json
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -104,9 +106,6 @@ def explanations_json(attached: Attached) -> dict:
 def with_explanations(repo: Path, text: str, suspects: Sequence[Suspect], fmt: str, budget_s: float) -> str:
     """A rendered report (text, markdown or json) with each suspect's explanation attached, within the
     budget: JSON gains an `explanations` object; text and markdown a section, none when nothing is suspect."""
-    import json
-    import sys
-
     attached = attach_explanations(
         repo, suspects, budget_s=budget_s, log=lambda m: print(m, file=sys.stderr, flush=True)
     )
