@@ -152,3 +152,20 @@ def test_a_figure_too_noisy_for_a_band_under_100_percent_is_not_saved_so_the_fil
     noise.update("m", "c", [b for b in (_usable_band(wild), _usable_band(steady)) if b is not None])
     noise.save()
     assert NoiseFile.load(path).band("m", "x.time_y") is not None  # loads: no band past 1 was written
+
+
+def test_a_recalibration_that_finds_a_figure_too_noisy_removes_its_older_band(tmp_path: Path) -> None:
+    """Ten runs said server_init swings ±125% where five had said ±52%: judging it by the old band
+    would flag the machine's own noise, so the older band goes with the new verdict."""
+    from veracity.tracking.noise import estimate_band
+
+    path = tmp_path / "noise.json"
+    noise = NoiseFile.load(path)
+    key = "cold_start.ColdStart.track_phase_seconds('server_init')"
+    noise.update("m", "c1", [estimate_band(key, [0.5, 0.55, 0.6]), estimate_band("x.time_y", [1.0, 1.01])])
+    noise.save()
+    noise = NoiseFile.load(path)
+    noise.update("m", "c2", [], drop=[key])
+    noise.save()
+    assert NoiseFile.load(path).band("m", key) is None
+    assert NoiseFile.load(path).band("m", "x.time_y") is not None  # a figure not recalibrated keeps its band

@@ -258,10 +258,16 @@ class NoiseFile:
         figure = self.noise_for(machine, key, paired=paired)
         return figure.band if figure else None
 
-    def update(self, machine: str, commit: str, bands: Sequence[NoiseBand]) -> None:
-        """Replace the bands of the calibrated benchmarks on `machine`, keeping the others."""
+    def update(self, machine: str, commit: str, bands: Sequence[NoiseBand], drop: Sequence[str] = ()) -> None:
+        """Replace the bands of the calibrated benchmarks on `machine`, keeping the others.
+
+        `drop`: benchmarks this calibration measured and found too noisy for a band; an older band of
+        theirs would judge by a noise figure the machine no longer shows, so it goes too.
+        """
         old = self.machines.get(machine)
         merged = dict(old.bands) if old else {}
+        for key in drop:
+            merged.pop(key, None)
         merged.update({b.key: b for b in bands})
         now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
         self.machines[machine] = MachineNoise(machine=machine, commit=commit, calibrated_at=now, bands=merged)

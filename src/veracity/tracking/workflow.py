@@ -287,9 +287,10 @@ def calibrate(
     ]
     bands = [usable for band in estimated if (usable := _usable_band(band)) is not None]
     noise = NoiseFile.load(noise_path or config.noise_file)
-    noise.update(chosen, full, bands)
+    unusable = [b for b in estimated if _usable_band(b) is None]
+    noise.update(chosen, full, bands, drop=[b.key for b in unusable])
     noise.save()
-    return Calibration(chosen, full, bands, too_noisy=[b for b in estimated if b.band >= 1])
+    return Calibration(chosen, full, bands, too_noisy=[b for b in unusable if b.band >= 1])
 
 
 def _usable_band(band: NoiseBand) -> NoiseBand | None:
