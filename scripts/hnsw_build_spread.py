@@ -1,0 +1,104 @@
+"""How much an HNSW graph's recall moves from one build to the next, against a lower ef_construction.
+
+Issue 24 wants a lower `ef_construction` flagged on QPS at recall 0.95. That is only possible if the
+plant moves recall further than two builds with the same settings differ: pgvector draws each
+element's level at random (PostgreSQL's global PRNG, seeded per backend, not settable from SQL),
+so every build is a different graph. This script builds the vector-search grid's HNSW tables (the
+suite's seeded clustered data, m 8 and 16) BUILDS times per ef_construction, sweeps ef_search as
+`benchmarks/vector_frontier.py` does, and prints per build the recall@10 of each point and the QPS
+at recall 0.95 and 0.99 read off the frontier (`veracity.bench.frontier`), then per ef_construction
+the range of each point's recall over the builds.
+
+Recall does not depend on the machine's load (same data, same graph, exact ground truth); the QPS
+columns do, so read them on a quiet machine only.
+
+    PYTHONPATH=. OMP_NUM_THREADS=1 .venv/bin/python scripts/hnsw_build_spread.py --vectors 10000 \\
+        --ef-construction 64,32,16 --builds 3
+
+ef_construction below 2*m is skipped for that m (pgvector refuses it). Tables are built in the
+embedded server (or VERACITY_DATABASE_URL) under dated benchmark schemas that the suite's next run
+drops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import vector_search as grid
+from benchmarks.database import database_dsn
+from benchmarks.vector_frontier import HNSW_EF_SWEEP
+from veracity.bench.frontier import SweepPoint, qps_at_recall
+from veracity.pipeline.store import IndexSpec
+
+TARGETS = (0.95, 0.99)
+
+
+def one_build(dsn: str, n: int, ef_construction: int) -> list[SweepPoint]:
+    """Build each m's table once with `ef_construction` and measure every ef_search of the sweep."""
+    points = []
+    for m in grid.HNSW_M:
+        if ef_construction < 2 * m:
+            continue
+        schema, _, _ = grid.build_table(dsn, n, IndexSpec("hnsw", m=m, ef_construction=ef_construction))
+        for ef in HNSW_EF_SWEEP:
+            spec = IndexSpec("hnsw", m=m, ef_construction=ef_construction, ef_search=ef)
+            row = grid.measure(dsn, schema, n, spec)
+            points.append(SweepPoint(row["recall@10"], 1000.0 / row["p50"], {"m": m, "ef_search": ef}))
+    return points
+
+
+def label(point: SweepPoint) -> str:
+    return f"m={point.params['m']} ef={point.params['ef_search']}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--vectors", type=int, default=10_000, help="corpus size of the grid (default 10000)")
+    parser.add_argument("--ef-construction", default="64,32", help="comma-separated values (default 64,32)")
+    parser.add_argument("--builds", type=int, default=3, help="builds per value (default 3)")
+    parser.add_argument("--json", type=Path, help="also write every build's points here")
+    args = parser.parse_args(argv)
+
+    dsn = database_dsn()
+    values = [int(v) for v in args.ef_construction.split(",")]
+    runs: dict[int, list[list[SweepPoint]]] = {}
+    for efc in values:
+        for b in range(args.builds):
+            points = one_build(dsn, args.vectors, efc)
+            runs.setdefault(efc, []).append(points)
+            at = {t: qps_at_recall(points, t) for t in TARGETS}
+            cells = "  ".join(
+                f"QPS@{t}: {'never' if math.isnan(a.qps) else f'{a.qps:.0f} ({label(a.reached_by)})'}"
+                for t, a in at.items()
+            )
+            print(f"{args.vectors} vectors, ef_construction {efc}, build {b + 1}: {cells}", flush=True)
+
+    print()
+    print(f"recall@10 over {args.builds} builds (min-max), {args.vectors} vectors")
+    order = sorted({(p.params["m"], p.params["ef_search"]) for builds in runs.values() for p in builds[0]})
+    labels = [f"m={m} ef={ef}" for m, ef in order]
+    print("| point | " + " | ".join(f"efc {efc}" for efc in values) + " |")
+    print("|---|" + "---|" * len(values))
+    for name in labels:
+        cells = []
+        for efc in values:
+            seen = [p.recall for build in runs[efc] for p in build if label(p) == name]
+            cells.append(f"{min(seen):.3f}-{max(seen):.3f}" if seen else "-")
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    if args.json:
+        data = {
+            str(efc): [[{"recall": p.recall, "qps": p.qps, **p.params} for p in build] for build in builds]
+            for efc, builds in runs.items()
+        }
+        args.json.write_text(json.dumps({"vectors": args.vectors, "builds": data}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
