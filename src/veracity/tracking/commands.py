@@ -326,7 +326,7 @@ def calibrate_report(
         lines.append(f"  ±{band.band * 100:5.1f}%  (cv {band.cv * 100:.1f}%, {band.runs} runs){beside}  {band.key}")
     for band in result.too_noisy:
         lines.append(
-            f"  not saved (an older band removed): ±{band.band * 100:.0f}% (cv {band.cv * 100:.1f}%) "
+            f"  not saved (any older band removed): ±{band.band * 100:.0f}% (cv {band.cv * 100:.1f}%) "
             f"is too wide to judge by: {band.key}"
         )
     return Report("\n".join(lines), EXIT_OK)
