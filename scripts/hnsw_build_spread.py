@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import vector_search as grid
 from benchmarks.database import database_dsn
-from benchmarks.vector_frontier import HNSW_EF_SWEEP
+from benchmarks.vector_frontier import HNSW_EF_SWEEP, point_label
 from veracity.bench.frontier import SweepPoint, qps_at_recall
 from veracity.pipeline.store import IndexSpec
 
@@ -49,12 +49,13 @@ def one_build(dsn: str, n: int, ef_construction: int) -> list[SweepPoint]:
         for ef in HNSW_EF_SWEEP:
             spec = IndexSpec("hnsw", m=m, ef_construction=ef_construction, ef_search=ef)
             row = grid.measure(dsn, schema, n, spec)
-            points.append(SweepPoint(row["recall@10"], 1000.0 / row["p50"], {"m": m, "ef_search": ef}))
+            points.append(SweepPoint(row["recall@10"], 1000.0 / row["p50"], {"build": m, "search": ef}))
     return points
 
 
 def label(point: SweepPoint) -> str:
-    return f"m={point.params['m']} ef={point.params['ef_search']}"
+    """The point's name as the frontier benchmarks and the site name it: `m=16 ef_search=40`."""
+    return point_label("hnsw", point.params)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,8 +82,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print()
     print(f"recall@10 over {args.builds} builds (min-max), {args.vectors} vectors")
-    order = sorted({(p.params["m"], p.params["ef_search"]) for builds in runs.values() for p in builds[0]})
-    labels = [f"m={m} ef={ef}" for m, ef in order]
+    order = sorted({(p.params["build"], p.params["search"]) for builds in runs.values() for p in builds[0]})
+    labels = [point_label("hnsw", {"build": m, "search": ef}) for m, ef in order]
     print("| point | " + " | ".join(f"efc {efc}" for efc in values) + " |")
     print("|---|" + "---|" * len(values))
     for name in labels:
