@@ -90,7 +90,14 @@ def test_offline_keeps_at_most_in_flight_claims_outstanding() -> None:
 def test_a_short_load_run_of_the_serving_path_gives_every_figure(settings: Settings, database_dsn: str) -> None:
     from veracity.pipeline.serving_session import open_serving_pipeline
 
-    plan = LoadPlan(warmup_claims=8, offline_claims=40, server_seconds=3.0, ladder=(0.5, 4.0), ladder_seconds=3.0)
+    plan = LoadPlan(
+        warmup_claims=8,
+        offline_claims=40,
+        server_fraction=0.5,
+        server_seconds=3.0,
+        ladder=(0.5, 4.0),
+        ladder_seconds=3.0,
+    )
     claims = [c.claim for c in load_claims()]
     with open_serving_pipeline(settings.with_overrides(database_url=database_dsn)) as serving:
         report = run_load(serving, claims, plan)
