@@ -155,3 +155,49 @@ def test_a_commit_whose_benchmark_fails_is_skipped(asv_home: Path, tmp_path_fact
     # c2 cannot be judged and c3 is worse than c1: c2 or c3 is the first bad commit.
     assert code == EXIT_SUSPECTS, report
     assert report["suspects"] == [c2, repo.commits["c3"]], report
+
+
+# A work count (unit "instructions") that repeats exactly, and a line per measurement in a file
+# beside the suite, so the test can see which commit asv measured how often.
+COUNTS_SUITE = """
+import os
+import sys
+
+try:
+    import toy
+except ImportError:  # existing environment: the checked-out working tree is the code under test
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    import toy
+
+MEASURED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".measured")
+
+
+class Work:
+    def track_stage_instructions(self):
+        with open(MEASURED, "a") as log:
+            log.write(toy.PLANT["tag"] + "\\n")
+        return 1.0e8 * toy.PLANT.get("work", 1.0)
+
+    track_stage_instructions.unit = "instructions"
+"""
+
+
+@pytest.mark.asv
+@pytest.mark.slow
+def test_a_work_count_bisect_measures_each_commit_once(
+    asv_home: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    repo = ToyRepo(tmp_path_factory.mktemp("bisect-counts") / "toy", env_type="virtualenv")
+    (repo.root / "benchmarks" / "counts.py").write_text(COUNTS_SUITE)
+    for i in range(8):  # c5 does 3% more work, past the count's 1% floor; counts never move by chance
+        repo.commit(f"c{i}", tag=f"c{i}", work=1.03 if i >= 5 else 1.0)
+    out = tmp_path_factory.mktemp("bisect-counts-out") / "bisect.json"
+    argv = ["bisect", "c0", "c7", "--config", str(repo.config), "--machine", MACHINE, "-b", "counts.Work"]
+    code = main([*argv, "--json", "--output", str(out), "--rounds", "6"])
+    report = json.loads(out.read_text())
+    assert code == 0 and report["first_bad"]["commit"] == repo.commits["c5"], report
+    assert report["measured"].startswith("work (instruction counts"), report["measured"]
+    measured = (repo.root / ".measured").read_text().split()
+    # Each commit measured once: no rounds of a figure that repeats, no second run of the good end.
+    assert len(measured) == len(set(measured)) and {"c0", "c7", "c5"} <= set(measured), measured
+    assert all("measured once" in p["detail"] for p in report["probes"][1:]), report["probes"]

@@ -6,6 +6,11 @@ judges unpaired runs, with the wider unpaired band), no benchmark runs. Otherwis
 are measured in interleaved rounds (one asv run a round, the order alternating) and judged on their
 rounds' paired ratios with that run's own noise, grey results given more rounds: the rule and the
 code of `veracity continuous` (tracking.continuous); never one sample against one.
+
+Work counts are the exception: a count repeats run to run (callgrind instructions, within 0.15%),
+so rounds would only measure the same number again. When every benchmark bisected is a count, a
+probe measures each commit this machine has no result for once (the good end, measured by an
+earlier probe, is not run again) and judges the stored counts at the count's floor.
 """
 
 from __future__ import annotations
@@ -18,10 +23,11 @@ from veracity.bisect.search import ProbeResult, Step
 from veracity.errors import AsvRunError, ResultsError
 from veracity.tracking.asvconf import AsvConfig
 from veracity.tracking.asvrun import RunOptions, bench_regex, selected_by
-from veracity.tracking.continuous import DEFAULT_ROUNDS, compare_in_rounds
+from veracity.tracking.continuous import DEFAULT_ROUNDS, ONE_ROUND_UNITS, compare_in_rounds
 from veracity.tracking.detect import Comparison, Policy, Verdict
 from veracity.tracking.noise import NoiseFile
 from veracity.tracking.results import ResultsStore
+from veracity.tracking.rounds import RoundRunner
 from veracity.tracking.workflow import Log, compare_commits
 
 # Verdicts that settle a probe; every other one (grey, incomparable, failed, broken) makes it a skip.
@@ -92,32 +98,72 @@ def _result(good: str, candidate: str, step: Step, row: Comparison | None, detai
     )
 
 
+def counts_only(config: AsvConfig, bench: Sequence[str]) -> bool:
+    """Whether every judged benchmark `bench` selects is a work count (as this machine's results last
+    declared the suite); False when none is known yet, which sends the probe to paired rounds."""
+    try:
+        declared = ResultsStore(config.results_dir).benchmarks()
+    except ResultsError:
+        return False
+    judged = [info for name, info in declared.items() if selected_by(bench, name) and not info.descriptive]
+    return bool(judged) and all(info.plain_unit in ONE_ROUND_UNITS for info in judged)
+
+
+def _judged_from_stored(
+    s: ProbeSettings, good: str, candidate: str, log: Log
+) -> tuple[Step, Comparison | None, str, list[Comparison]] | None:
+    """The probe's answer from what both commits have stored; None when the files cannot be judged."""
+    try:
+        stored = compare_commits(
+            s.config,
+            good,
+            candidate,
+            machine=s.machine,
+            noise=s.noise,
+            policy=s.policy,
+            rerun=0,
+            log=log,
+            bench=s.bench,
+        )
+    except ResultsError:
+        return None
+    rows = _selected(stored.rows, s.bench)
+    return (*step_of(rows), rows)
+
+
+def _probe_counts(
+    s: ProbeSettings, good: str, candidate: str, log: Log, started: float
+) -> tuple[ProbeResult, list[Comparison]]:
+    """One measurement of each commit with no stored count, then the stored counts judged."""
+    missing = [c for c in (good, candidate) if not _stored_keys(s.config, s.machine, c, s.bench)]
+    options = RunOptions(bench=s.bench, machine=s.machine, interleave=True, show_stderr=s.show_stderr)
+    try:
+        RoundRunner(s.config, missing, options, quiet=s.quiet_asv, log=log).run(1)
+    except (AsvRunError, ResultsError) as error:
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        return _result(good, candidate, Step.SKIP, None, f"skipped: {first_line}", started), []
+    judged = _judged_from_stored(s, good, candidate, log)
+    if judged is None:
+        return _result(good, candidate, Step.SKIP, None, "skipped: its results cannot be read", started), []
+    step, row, reason, rows = judged
+    how = f"work counts: {len(missing)} commit(s) measured once, counts repeat"
+    return _result(good, candidate, step, row, _describe(row, reason, how), started), rows
+
+
 def probe_commits(settings: ProbeSettings, good: str, candidate: str, log: Log) -> tuple[ProbeResult, list[Comparison]]:
-    """Judge `candidate` against `good`: from stored results when they settle it, else by a paired run.
-    Also the judged rows of the selected benchmarks (empty when the probe was skipped)."""
+    """Judge `candidate` against `good`: from stored results when they settle it, else by measuring
+    (work counts once a commit, anything else in paired rounds). Also the judged rows of the selected
+    benchmarks (empty when the probe was skipped)."""
     started = time.monotonic()
     s = settings
     both_stored = all(_stored_keys(s.config, s.machine, c, s.bench) for c in (good, candidate))
     if both_stored:
-        try:
-            stored = compare_commits(
-                s.config,
-                good,
-                candidate,
-                machine=s.machine,
-                noise=s.noise,
-                policy=s.policy,
-                rerun=0,
-                log=log,
-                bench=s.bench,
-            )
-        except ResultsError:
-            stored = None
-        if stored is not None:
-            rows = _selected(stored.rows, s.bench)
-            step, row, reason = step_of(rows)
-            if step is not Step.SKIP:
-                return _result(good, candidate, step, row, _describe(row, reason, "stored results"), started), rows
+        judged = _judged_from_stored(s, good, candidate, log)
+        if judged is not None and judged[0] is not Step.SKIP:
+            step, row, reason, rows = judged
+            return _result(good, candidate, step, row, _describe(row, reason, "stored results"), started), rows
+    elif counts_only(s.config, s.bench):
+        return _probe_counts(s, good, candidate, log, started)
     options = RunOptions(bench=s.bench, machine=s.machine, interleave=True, show_stderr=s.show_stderr)
     try:
         outcome = compare_in_rounds(

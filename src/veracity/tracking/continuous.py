@@ -26,14 +26,14 @@ def _stderr(message: str) -> None:
 
 
 # Work counts (callgrind instructions) are the same on every run: one round says all there is.
-_ONE_ROUND_UNITS = frozenset({"instructions"})
+ONE_ROUND_UNITS = frozenset({"instructions"})
 
 
 def _worth_more_rounds(row: Comparison, info: BenchmarkInfo) -> bool:
     """Whether more rounds can tell anything about `row`: a figure judged on both sides (not failed,
     broken, descriptive or incomparable), neither a machine yardstick nor a work count."""
     judged = row.verdict in (Verdict.WORSE, Verdict.BETTER, Verdict.UNCHANGED, Verdict.GREY)
-    return judged and info.plain_unit not in _ONE_ROUND_UNITS and not is_yardstick(info.unit)
+    return judged and info.plain_unit not in ONE_ROUND_UNITS and not is_yardstick(info.unit)
 
 
 def compare_in_rounds(
