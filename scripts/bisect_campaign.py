@@ -9,6 +9,12 @@ run). Then `veracity bisect BASE TOP -b STAGE` and `asv find BASE..TOP STAGE` ru
 the other, and the table says which commit each named, whether it was the plant, and what it cost.
 
     python scripts/bisect_campaign.py --stages embedding --trials 6 --pct 5
+
+`--measure work` bisects the stage's work count instead (`work.WorkCounts.track_<stage>_instructions`,
+callgrind instructions, which repeat run to run): the plant is then sized at PCT% of the stage's
+count in the baseline (a counted pure-Python loop, scripts/work_campaign.py's unit of work), put
+where the count's body calls it (the pipeline's in `Verifier.verify_many`), and each probe measures
+a commit once. A count run costs about 3.5 CPU-minutes a commit on 2 vCPU.
 """
 
 from __future__ import annotations
@@ -40,9 +46,47 @@ from veracity.tracking.machine import current
 
 POSITIONS = (4, 2, 6, 3, 7, 5)  # where the plant lands in each trial (1 = first commit after the base)
 
+# --measure work: the call the count's body makes per stage (benchmarks/work_child.py), and how often.
+WORK_TARGETS = {
+    "embedding": ("Embedder.encode", 1),
+    "nli": ("NliModel.predict", 1),
+    "vector_search": ("PgVectorStore.search", 50),
+    "pipeline": ("Verifier.verify_many", 1),
+}
+WORK_PLANT_WORK = """def _campaign_plant_work(iterations: int = {iterations}) -> int:
+    return {loop}
+"""
+
+
+def work_regex(stage: Stage) -> str:
+    return rf"^work\.WorkCounts\.track_{stage.name}_instructions$"
+
+
+def work_stage(stage: Stage) -> Stage:
+    """The stage with its plant where the work count's body calls it, its key the stage's count."""
+    target, _ = WORK_TARGETS[stage.name]
+    return Stage(stage.name, f"work.WorkCounts.track_{stage.name}_instructions", stage.module, target)
+
+
+def work_plant_template() -> str:
+    """PLANT_TEMPLATE with scripts/work_campaign.py's loop, whose instructions per iteration are counted."""
+    from work_campaign import WORK_LOOP
+
+    start = PLANT_TEMPLATE.index("def _campaign_plant_work")
+    end = PLANT_TEMPLATE.index("_campaign_original")
+    loop = WORK_LOOP.format(n="iterations")
+    return PLANT_TEMPLATE[:start] + WORK_PLANT_WORK.replace("{loop}", loop) + "\n\n" + PLANT_TEMPLATE[end:]
+
 
 def build_history(
-    repo: Path, base: str, stage: Stage, plant: tuple[int, int], commits: int, trial: int, at: int
+    repo: Path,
+    base: str,
+    stage: Stage,
+    plant: tuple[int, int],
+    commits: int,
+    trial: int,
+    at: int,
+    template: str = PLANT_TEMPLATE,
 ) -> list[str]:
     iterations, pct = plant
     git(repo, "checkout", "--quiet", "-B", f"bisect-{stage.name}-{trial}", base)
@@ -51,7 +95,7 @@ def build_history(
         if i == at:
             cls, method = stage.target.split(".")
             path = repo / stage.module
-            code = PLANT_TEMPLATE.format(pct=pct, key=stage.key, iterations=iterations, cls=cls, method=method)
+            code = template.format(pct=pct, key=stage.key, iterations=iterations, cls=cls, method=method)
             path.write_text(path.read_text() + code)
             message = f"plant +{pct}% in {stage.name} (trial {trial})"
         else:
@@ -104,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stages", default=",".join(s.name for s in STAGES))
     parser.add_argument("--work", default="/tmp/veracity-bisect-campaign")
     parser.add_argument("--no-asv-find", action="store_true", help="skip the side-by-side `asv find`")
+    parser.add_argument(
+        "--measure", choices=("time", "work"), default="time", help="bisect the stage's time or its work count"
+    )
     args = parser.parse_args(argv)
 
     work = Path(args.work)
@@ -116,20 +163,30 @@ def main(argv: list[str] | None = None) -> int:
     config = AsvConfig.load(repo / "asv.campaign.json")
     base = git(repo, "rev-parse", "HEAD")
     stages = [s for s in STAGES if s.name in args.stages.split(",")]
+    template = PLANT_TEMPLATE
+    if args.measure == "work":
+        from work_campaign import loop_instructions
+
+        stages = [work_stage(s) for s in stages]
+        template = work_plant_template()
+    regex = {s.name: work_regex(s) if args.measure == "work" else s.bench_regex for s in stages}
     print(f"machine {machine}: {fingerprint.cpu_description()}", flush=True)
     print("pilot run of the baseline...", flush=True)
-    run_commits(repo, [base], [s.bench_regex for s in stages], machine)
+    run_commits(repo, [base], list(regex.values()), machine)
     pilot = result_values(config, machine, base)
-    per_iter = seconds_per_iteration()
+    per_iter = loop_instructions() if args.measure == "work" else seconds_per_iteration()
     rows = []
     for stage in stages:
-        iterations = max(1, round(pilot[stage.key].value * args.pct / 100 / per_iter))
+        calls = WORK_TARGETS[stage.name][1] if args.measure == "work" else 1
+        iterations = max(1, round(pilot[stage.key].value * args.pct / 100 / per_iter / calls))
+        print(f"{stage.name}: plant of {iterations} iterations in {stage.target} (+{args.pct}%)", flush=True)
         for trial in range(1, args.trials + 1):
             at = POSITIONS[(trial - 1) % len(POSITIONS)]
             at = min(at, args.commits)
-            history = build_history(repo, base, stage, (iterations, args.pct), args.commits, trial, at)
+            plant = (iterations, args.pct)
+            history = build_history(repo, base, stage, plant, args.commits, trial, at, template)
             planted = history[at - 1]
-            report, v_seconds = veracity_bisect(repo, work, machine, base, history[-1], stage.bench_regex)
+            report, v_seconds = veracity_bisect(repo, work, machine, base, history[-1], regex[stage.name])
             first_bad = (report.get("first_bad") or {}).get("commit")
             row = {
                 "stage": stage.name,
@@ -142,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
                 "exit_code": report.get("exit_code"),
             }
             if not args.no_asv_find:
-                found, f_seconds = asv_find(repo, machine, base, history[-1], stage.bench_regex)
+                found, f_seconds = asv_find(repo, machine, base, history[-1], regex[stage.name])
                 row.update(asv_find=found or "none", asv_find_ok=found == planted[:8], asv_find_s=round(f_seconds))
             rows.append(row)
             print(json.dumps(row), flush=True)

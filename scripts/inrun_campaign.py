@@ -17,6 +17,11 @@ the copy to run beside other work.
 
     python scripts/inrun_campaign.py --trials 6 --stages nli,embedding
 
+`--together` judges the stages side by side: one A/A pair a trial for all of them, and one pair per
+plant size whose commit plants embedding, NLI and vector search at once (each +5 or +10% of its
+own stage; no stage's benchmark runs through another's planted code); the pipeline, which runs
+through all three, keeps plant commits of its own. 5 pairs a trial instead of 12.
+
 Prints one line per pair as it goes and the table at the end (also WORK/inrun_campaign.md and .json).
 Cost: each pair is `--rounds` asv runs of two commits (more for grey results); on a 2-vCPU machine
 a round of one stage's benchmark takes 1-3 minutes, most of it asv reinstalling the project.
@@ -64,8 +69,11 @@ def readme_twin(repo: Path, base: str) -> str:
     return git(repo, "rev-parse", "HEAD")
 
 
-def continuous_pair(config: AsvConfig, machine: str, base: str, head: str, stage: Stage, args, work: Path) -> dict:
-    """One real `veracity continuous BASE HEAD -b STAGE` with no noise file; the stage's row of its JSON report."""
+def continuous_pair(
+    config: AsvConfig, machine: str, base: str, head: str, stages: list[Stage], args, work: Path
+) -> dict[str, dict]:
+    """One real `veracity continuous BASE HEAD -b STAGE...` with no noise file; each stage's row of its
+    JSON report, by stage name (the stages share the pair's rounds and its cost)."""
     judging = Judging(
         machine=machine,
         files=TrackingFiles(noise=work / "no-noise.json"),  # absent: no band for any machine
@@ -73,20 +81,43 @@ def continuous_pair(config: AsvConfig, machine: str, base: str, head: str, stage
         quiet_asv=True,
         fmt="json",
     )
-    run = RunOptions(bench=(stage.bench_regex,), machine=machine)
+    run = RunOptions(bench=tuple(s.bench_regex for s in stages), machine=machine)
     started = time.time()
     report = continuous_report(config, base, head, judging, run, rounds=args.rounds)
-    row = next(r for r in json.loads(report.text)["rows"] if r["key"] == stage.key)
-    in_run = row.get("in_run") or {}
-    return {
-        "flagged": row["verdict"] in ("worse", "failed"),
-        "verdict": row["verdict"],
-        "ratio": row["ratio"],
-        "rounds": in_run.get("rounds"),
-        "half_width": in_run.get("half_width"),
-        "noise_source": row["noise_source"],
-        "seconds": round(time.time() - started, 1),
-    }
+    rows = {r["key"]: r for r in json.loads(report.text)["rows"]}
+    seconds = round(time.time() - started, 1)
+    out = {}
+    for stage in stages:
+        row = rows[stage.key]
+        in_run = row.get("in_run") or {}
+        out[stage.name] = {
+            "flagged": row["verdict"] in ("worse", "failed"),
+            "verdict": row["verdict"],
+            "ratio": row["ratio"],
+            "rounds": in_run.get("rounds"),
+            "half_width": in_run.get("half_width"),
+            "noise_source": row["noise_source"],
+            "seconds": seconds,
+        }
+    return out
+
+
+def pairs_of_trial(stages: list[Stage], twin: str, plan: dict, together: bool) -> list[tuple[str, str, list[Stage]]]:
+    """(pair, head, stages judged on it) for one trial: per stage, or, `together`, one A/A pair for
+    every stage and one pair per plant commit (the stages planted in that commit)."""
+    if not together:
+        return [
+            (pair, twin if pair == "aa" else plan[s.name]["plants"][pair]["commit"], [s])
+            for s in stages
+            for pair in PAIRS
+        ]
+    jobs: list[tuple[str, str, list[Stage]]] = [("aa", twin, list(stages))]
+    for pair in PAIRS[1:]:
+        by_head: dict[str, list[Stage]] = {}
+        for s in stages:
+            by_head.setdefault(plan[s.name]["plants"][pair]["commit"], []).append(s)
+        jobs += [(pair, head, group) for head, group in by_head.items()]
+    return jobs
 
 
 def median_seconds_per_iteration(iterations: int = 200_000, calls: int = 15) -> float:
@@ -99,8 +130,12 @@ def median_seconds_per_iteration(iterations: int = 200_000, calls: int = 15) -> 
     return statistics.median(_timed(lambda: plant_work(iterations)) for _ in range(calls)) / iterations
 
 
-def plan_plants(repo: Path, config: AsvConfig, machine: str, base: str, stages: list[Stage]) -> dict:
-    """Pilot run of the baseline, then a +5% and a +10% plant commit per stage, sized to its time."""
+def plan_plants(
+    repo: Path, config: AsvConfig, machine: str, base: str, stages: list[Stage], together: bool = False
+) -> dict:
+    """Pilot run of the baseline, then a +5% and a +10% plant commit per stage, sized to its time;
+    `together`: one commit per size planting every stage but the pipeline (whose claim runs through
+    the others' code, so it keeps commits of its own)."""
     print("pilot run of the baseline...", flush=True)
     run_commits(repo, [base], [s.bench_regex for s in stages], machine)
     pilot = result_values(config, machine, base)
@@ -113,9 +148,20 @@ def plan_plants(repo: Path, config: AsvConfig, machine: str, base: str, stages: 
             iterations = max(1, round(baseline_s * pct / 100 / per_iteration))
             alone = statistics.median(_timed(lambda it=iterations: plant_work(it)) for _ in range(PLANT_CHECK_CALLS))
             sha = commit_plant(repo, base, f"plant-{stage.name}-{pct}", [(stage, pct, iterations)], f"plant +{pct}%")
-            plan[stage.name]["plants"][f"+{pct}"] = {"commit": sha, "alone_share": round(alone / baseline_s, 4)}
+            plan[stage.name]["plants"][f"+{pct}"] = {
+                "commit": sha,
+                "iterations": iterations,
+                "alone_share": round(alone / baseline_s, 4),
+            }
         shares = ", ".join(f"{k} -> {v['alone_share'] * 100:.1f}%" for k, v in plan[stage.name]["plants"].items())
         print(f"{stage.name}: baseline {baseline_s * 1000:.1f} ms; plants alone {shares}", flush=True)
+    shared = [s for s in stages if s.name != "pipeline"]
+    if together and len(shared) > 1:
+        for pct in SIZES:
+            plants = [(s, pct, plan[s.name]["plants"][f"+{pct}"]["iterations"]) for s in shared]
+            sha = commit_plant(repo, base, f"plant-together-{pct}", plants, f"plant +{pct}% in each stage")
+            for s in shared:
+                plan[s.name]["plants"][f"+{pct}"]["commit"] = sha
     return plan
 
 
@@ -156,6 +202,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rerun", type=int, default=2, help="re-runs of grey results (veracity continuous --rerun)")
     parser.add_argument("--work", default="/tmp/veracity-inrun-campaign")
     parser.add_argument("--env-dir", help="asv environment folder for the clone (default: this repository's)")
+    parser.add_argument(
+        "--together",
+        action="store_true",
+        help="one pair per trial for every stage's A/A and one per plant size for the stages planted together "
+        "(the pipeline apart): 5 pairs a trial instead of 12",
+    )
     args = parser.parse_args(argv)
 
     work = Path(args.work)
@@ -179,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     register_machine(config, fingerprint, quiet=True)
     base = git(repo, "rev-parse", "HEAD")
     twin = readme_twin(repo, base)
-    plan = plan_plants(repo, config, machine, base, stages)
+    plan = plan_plants(repo, config, machine, base, stages, together=args.together)
     report: dict = {
         "machine": machine,
         "cpu": fingerprint.cpu_description(),
@@ -189,18 +241,16 @@ def main(argv: list[str] | None = None) -> int:
     }
     started = time.time()
     for trial in range(1, args.trials + 1):
-        for stage in stages:
-            heads = {"aa": twin, **{p: plan[stage.name]["plants"][p]["commit"] for p in ("+5", "+10")}}
-            row: dict = {"trial": trial}
-            for pair, head in heads.items():
-                row[pair] = continuous_pair(config, machine, base, head, stage, args, work)
-                print(
-                    f"[{(time.time() - started) / 60:6.1f} min] trial {trial} {stage.name} {pair}: "
-                    + json.dumps(row[pair]),
-                    flush=True,
-                )
-            report["stages"][stage.name]["trials"].append(row)
-            (work / "inrun_campaign.json").write_text(json.dumps(report, indent=2))
+        rows: dict[str, dict] = {s.name: {"trial": trial} for s in stages}
+        for pair, head, group in pairs_of_trial(stages, twin, plan, args.together):
+            judged = continuous_pair(config, machine, base, head, group, args, work)
+            for name, row in judged.items():
+                rows[name][pair] = row
+                print(f"[{(time.time() - started) / 60:6.1f} min] trial {trial} {name} {pair}: " + json.dumps(row))
+            sys.stdout.flush()
+        for name, row in rows.items():
+            report["stages"][name]["trials"].append(row)
+        (work / "inrun_campaign.json").write_text(json.dumps(report, indent=2))
     text = table(report)
     (work / "inrun_campaign.md").write_text(text + "\n")
     print(text)
