@@ -43,6 +43,7 @@ from detection_campaign import (
 
 from veracity.tracking.asvconf import AsvConfig
 from veracity.tracking.machine import current
+from veracity.tracking.work_vs_time import work_keys
 
 POSITIONS = (4, 2, 6, 3, 7, 5)  # where the plant lands in each trial (1 = first commit after the base)
 
@@ -58,14 +59,10 @@ WORK_PLANT_WORK = """def _campaign_plant_work(iterations: int = {iterations}) ->
 """
 
 
-def work_regex(stage: Stage) -> str:
-    return rf"^work\.WorkCounts\.track_{stage.name}_instructions$"
-
-
 def work_stage(stage: Stage) -> Stage:
     """The stage with its plant where the work count's body calls it, its key the stage's count."""
     target, _ = WORK_TARGETS[stage.name]
-    return Stage(stage.name, f"work.WorkCounts.track_{stage.name}_instructions", stage.module, target)
+    return Stage(stage.name, work_keys(stage.name)[0], stage.module, target)
 
 
 def work_plant_template() -> str:
@@ -169,10 +166,9 @@ def main(argv: list[str] | None = None) -> int:
 
         stages = [work_stage(s) for s in stages]
         template = work_plant_template()
-    regex = {s.name: work_regex(s) if args.measure == "work" else s.bench_regex for s in stages}
     print(f"machine {machine}: {fingerprint.cpu_description()}", flush=True)
     print("pilot run of the baseline...", flush=True)
-    run_commits(repo, [base], list(regex.values()), machine)
+    run_commits(repo, [base], [s.bench_regex for s in stages], machine)
     pilot = result_values(config, machine, base)
     per_iter = loop_instructions() if args.measure == "work" else seconds_per_iteration()
     rows = []
@@ -186,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
             plant = (iterations, args.pct)
             history = build_history(repo, base, stage, plant, args.commits, trial, at, template)
             planted = history[at - 1]
-            report, v_seconds = veracity_bisect(repo, work, machine, base, history[-1], regex[stage.name])
+            report, v_seconds = veracity_bisect(repo, work, machine, base, history[-1], stage.bench_regex)
             first_bad = (report.get("first_bad") or {}).get("commit")
             row = {
                 "stage": stage.name,
@@ -199,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
                 "exit_code": report.get("exit_code"),
             }
             if not args.no_asv_find:
-                found, f_seconds = asv_find(repo, machine, base, history[-1], regex[stage.name])
+                found, f_seconds = asv_find(repo, machine, base, history[-1], stage.bench_regex)
                 row.update(asv_find=found or "none", asv_find_ok=found == planted[:8], asv_find_s=round(f_seconds))
             rows.append(row)
             print(json.dumps(row), flush=True)

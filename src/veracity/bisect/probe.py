@@ -98,6 +98,12 @@ def _result(good: str, candidate: str, step: Step, row: Comparison | None, detai
     )
 
 
+def _skipped(good: str, candidate: str, error: Exception, started: float) -> ProbeResult:
+    """A probe whose measurement failed (a commit that does not build, a benchmark that fails)."""
+    first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return _result(good, candidate, Step.SKIP, None, f"skipped: {first_line}", started)
+
+
 def counts_only(config: AsvConfig, bench: Sequence[str]) -> bool:
     """Whether every judged benchmark `bench` selects is a work count (as this machine's results last
     declared the suite); False when none is known yet, which sends the probe to paired rounds."""
@@ -140,8 +146,7 @@ def _probe_counts(
     try:
         RoundRunner(s.config, missing, options, quiet=s.quiet_asv, log=log).run(1)
     except (AsvRunError, ResultsError) as error:
-        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
-        return _result(good, candidate, Step.SKIP, None, f"skipped: {first_line}", started), []
+        return _skipped(good, candidate, error, started), []
     judged = _judged_from_stored(s, good, candidate, log)
     if judged is None:
         return _result(good, candidate, Step.SKIP, None, "skipped: its results cannot be read", started), []
@@ -179,8 +184,7 @@ def probe_commits(settings: ProbeSettings, good: str, candidate: str, log: Log) 
             quiet_asv=s.quiet_asv,
         )
     except (AsvRunError, ResultsError) as error:
-        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
-        return _result(good, candidate, Step.SKIP, None, f"skipped: {first_line}", started), []
+        return _skipped(good, candidate, error, started), []
     rows = _selected(outcome.rows, s.bench)
     step, row, reason = step_of(rows)
     how = f"paired run, {s.rounds} rounds" + (f", {outcome.reruns} re-run(s)" if outcome.reruns else "")
