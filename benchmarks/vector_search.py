@@ -297,7 +297,7 @@ def measure(dsn: str, schema: str, n: int, spec: IndexSpec) -> dict[str, float]:
     }
 
 
-def grid_table(kind: str, params: tuple, build_key: tuple, spec: IndexSpec) -> dict:
+def grid_table(kind: str, params: tuple, build_key: tuple, spec: IndexSpec, replica: int = 0) -> dict:
     """The loaded and indexed table of one parameter set: its schema, build seconds and index size.
 
     Built once per `asv run` invocation and code identity: every round of a commit, and every
@@ -307,6 +307,8 @@ def grid_table(kind: str, params: tuple, build_key: tuple, spec: IndexSpec) -> d
     Parameter sets that share a build key share a table and differ only in search settings
     (probes, ef_search). Only the parameter sets a run selects are built (`asv run --bench` can
     select single parameter sets, which is how `veracity bench --quick` shrinks the grid).
+    `replica` k > 0 is another build of the same settings (another draw of that randomness), for
+    figures averaged over builds (`vector_frontier`); replica 0 is the grid's own table.
     """
     n = params[0]
 
@@ -316,8 +318,9 @@ def grid_table(kind: str, params: tuple, build_key: tuple, spec: IndexSpec) -> d
         schema, build_s, index_bytes = build_table(dsn, n, spec)
         return {"schema": schema, "build_s": build_s, "index_bytes": index_bytes}
 
+    replica_tag = f":replica{replica}" if replica else ""
     return once_per_invocation(
-        f"vector_search.table:{code_identity()}:{kind}:{build_key}",
+        f"vector_search.table:{code_identity()}:{kind}:{build_key}{replica_tag}",
         build,
         valid=lambda value: schema_exists(database_dsn(), value["schema"]),
     )

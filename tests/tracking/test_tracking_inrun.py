@@ -205,3 +205,17 @@ def test_compare_reruns_a_grey_result_in_rounds_and_judges_it_with_their_noise(a
     in_rounds = row("--rerun", "1", "--rounds", "2")
     assert in_rounds["verdict"] == "worse", in_rounds
     assert in_rounds["noise_source"] == "in-run: 2 interleaved rounds, ±0.0% (95%)"
+
+
+def test_a_recall_lost_in_most_rounds_is_worse_not_judged_on_the_rounds_that_reached_it() -> None:
+    """QPS at a recall is 0 in a round whose builds never reached the recall. Such a round counts at the
+    unit's floor (1 query/s): left out, a plant that lost recall 0.99 in 4 of 6 rounds was judged on the
+    2 rounds that reached it, at the same speed, and came out unchanged."""
+    base = [1100.0, 1050.0, 1200.0, 1000.0, 1150.0, 1080.0]
+    head = [0.0, 0.0, 0.0, 0.0, 1150.0, 1080.0]
+    judged, noise = judge_rounds(base, head, higher_is_better=True, floor=FLOOR, final=True, unit="queries/s")
+    assert judged.verdict is Verdict.WORSE and noise.rounds == 6
+    both_lost, _ = judge_rounds([0.0] * 6, [0.0] * 6, higher_is_better=True, floor=FLOOR, final=True, unit="queries/s")
+    assert both_lost.verdict is Verdict.UNCHANGED
+    # A unit with no absolute floor still leaves such rounds out.
+    assert paired_badness([0.0, 1.0], [1.0, 1.0], higher_is_better=True) == [0.0]

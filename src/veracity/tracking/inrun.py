@@ -22,7 +22,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from veracity.tracking.detect import Judgement, Verdict
+from veracity.tracking.detect import ABSOLUTE_FLOORS, Judgement, Verdict
 from veracity.tracking.stats import mean_interval
 
 CONFIDENCE = 0.95
@@ -56,13 +56,27 @@ _SOURCE = re.compile(r"in-run: (?P<rounds>\d+) interleaved rounds, ±(?P<half>[\
 
 
 def paired_badness(
-    base: Sequence[float | None], head: Sequence[float | None], *, higher_is_better: bool
+    base: Sequence[float | None],
+    head: Sequence[float | None],
+    *,
+    higher_is_better: bool,
+    zero_floor: float | None = None,
 ) -> list[float]:
     """Per round, log(head / base) signed so that positive is worse; rounds where either side has no
-    positive value (failed, skipped, zero) are left out."""
+    positive value (failed, skipped, zero) are left out.
+
+    With `zero_floor` (the unit's absolute floor, detect.ABSOLUTE_FLOORS), a value from 0 up to the
+    floor counts as the floor instead of leaving its round out: QPS at a recall is 0 in a round where
+    no configuration reached the recall, and those rounds are the evidence that a build lost it;
+    left out, a commit that reached the recall in 2 rounds of 6 was judged on those 2 alone.
+    """
     out = []
     for b, a in zip(base, head, strict=False):
-        if b is None or a is None or not (math.isfinite(b) and math.isfinite(a)) or b <= 0 or a <= 0:
+        if b is None or a is None or not (math.isfinite(b) and math.isfinite(a)):
+            continue
+        if zero_floor is not None and b >= 0 and a >= 0:
+            b, a = max(b, zero_floor), max(a, zero_floor)
+        if b <= 0 or a <= 0:
             continue
         d = math.log(a / b)
         out.append(-d if higher_is_better else d)
@@ -77,13 +91,15 @@ def judge_rounds(
     floor: float,
     final: bool,
     confidence: float = CONFIDENCE,
+    unit: str = "",
 ) -> tuple[Judgement, InRunNoise] | None:
     """Judge `head` against `base` from their values round by round (index i: round i of both).
 
     None where fewer than two rounds have positive values on both sides: no spread can be
-    measured, and the caller judges the pooled values as it always did.
+    measured, and the caller judges the pooled values as it always did. `unit` (plain, without
+    direction marks) sets the floor a zero counts as (see `paired_badness`).
     """
-    d = paired_badness(base, head, higher_is_better=higher_is_better)
+    d = paired_badness(base, head, higher_is_better=higher_is_better, zero_floor=ABSOLUTE_FLOORS.get(unit))
     if len(d) < 2:
         return None
     mean, half, p = mean_interval(d, confidence)

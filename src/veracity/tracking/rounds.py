@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from veracity.tracking.asvconf import AsvConfig
 from veracity.tracking.asvrun import RunOptions, bench_regex, run_benchmarks, selected_by
 from veracity.tracking.detect import Comparison, Observation, Policy, Verdict
+from veracity.tracking.direction import plain_unit
 from veracity.tracking.inrun import judge_rounds
 from veracity.tracking.results import BenchmarkResult, ResultsStore
 from veracity.tracking.stats import median
@@ -120,7 +121,9 @@ def judged_on_rounds(
         judged = None
         if row.verdict in (Verdict.WORSE, Verdict.BETTER, Verdict.UNCHANGED, Verdict.GREY):
             floor = policy.calibrated_floor
-            judged = judge_rounds(base, head, higher_is_better=row.higher_is_better, floor=floor, final=final)
+            judged = judge_rounds(
+                base, head, higher_is_better=row.higher_is_better, floor=floor, final=final, unit=plain_unit(row.unit)
+            )
         if judged is None:
             out.append(row)
             continue
