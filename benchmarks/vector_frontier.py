@@ -2,9 +2,10 @@
 
 As ann-benchmarks reads indexes: not the speed at one fixed parameter but the fastest configuration
 of the sweep that reaches the recall (log-linear between the frontier's bracketing points). The
-tables are the vector-search grid's own (`vector_search.grid_table`: the same builds, shared in one
-`asv run`); the search settings are swept finer here (more ef_search and probes values, no rebuild),
-each point measured as the grid measures a row (200 seeded queries, one round trip each).
+first build of each setting is the vector-search grid's own table (`vector_search.grid_table`,
+shared in one `asv run`), the others are replicas of it; the search settings are swept finer here
+(more ef_search and probes values, no rebuild), each point measured as the grid measures a row
+(200 seeded queries, one round trip each).
 QPS is 1000 / the median latency in ms, one connection.
 
 Each point is averaged over several builds of its index (`FRONTIER_BUILDS`): pgvector draws HNSW

@@ -15,6 +15,13 @@ columns do, so read them on a quiet machine only.
     PYTHONPATH=. OMP_NUM_THREADS=1 .venv/bin/python scripts/hnsw_build_spread.py --vectors 10000 \\
         --ef-construction 64,32,16 --builds 3
 
+`--average B` then asks what the frontier benchmark sees, which averages each point over
+`FRONTIER_BUILDS` builds: for 200 seeded groups of B builds per ef_construction, QPS at each target
+read off the points' mean recall, with one QPS per point for every group (the median over all
+builds of all values), so that only recall tells the groups apart; it prints the 5th, 50th and
+95th percentile and how many groups never reached the target. `--load` reads builds written by
+`--json` earlier (several files are pooled) instead of building.
+
 ef_construction below 2*m is skipped for that m (pgvector refuses it). Tables are built in the
 embedded server (or VERACITY_DATABASE_URL) under dated benchmark schemas that the suite's next run
 drops.
@@ -25,6 +32,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import random
+import statistics
 import sys
 from pathlib import Path
 
@@ -64,24 +73,92 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ef-construction", default="64,32", help="comma-separated values (default 64,32)")
     parser.add_argument("--builds", type=int, default=3, help="builds per value (default 3)")
     parser.add_argument("--json", type=Path, help="also write every build's points here")
+    parser.add_argument("--load", type=Path, nargs="+", help="read builds from these --json files instead")
+    parser.add_argument("--average", type=int, metavar="B", help="QPS at each target of B-build averages")
     args = parser.parse_args(argv)
 
+    if args.load:
+        runs = load_runs(args.load)
+        values = sorted(runs, reverse=True)
+    else:
+        values = [int(v) for v in args.ef_construction.split(",")]
+        runs = build_runs(args.vectors, values, args.builds)
+    print_recall_ranges(runs, values, args.vectors)
+    if args.average:
+        print_averaged(runs, values, args.average)
+    if args.json:
+        data = {
+            str(efc): [[{"recall": p.recall, "qps": p.qps, **p.params} for p in build] for build in builds]
+            for efc, builds in runs.items()
+        }
+        args.json.write_text(json.dumps({"vectors": args.vectors, "builds": data}, indent=1))
+    return 0
+
+
+def build_runs(n: int, values: list[int], builds: int) -> dict[int, list[list[SweepPoint]]]:
+    """`builds` builds per ef_construction, each build's sweep printed with its QPS at the targets."""
     dsn = database_dsn()
-    values = [int(v) for v in args.ef_construction.split(",")]
     runs: dict[int, list[list[SweepPoint]]] = {}
     for efc in values:
-        for b in range(args.builds):
-            points = one_build(dsn, args.vectors, efc)
+        for b in range(builds):
+            points = one_build(dsn, n, efc)
             runs.setdefault(efc, []).append(points)
             at = {t: qps_at_recall(points, t) for t in TARGETS}
             cells = "  ".join(
                 f"QPS@{t}: {'never' if math.isnan(a.qps) else f'{a.qps:.0f} ({label(a.reached_by)})'}"
                 for t, a in at.items()
             )
-            print(f"{args.vectors} vectors, ef_construction {efc}, build {b + 1}: {cells}", flush=True)
+            print(f"{n} vectors, ef_construction {efc}, build {b + 1}: {cells}", flush=True)
+    return runs
 
+
+def load_runs(paths: list[Path]) -> dict[int, list[list[SweepPoint]]]:
+    runs: dict[int, list[list[SweepPoint]]] = {}
+    for path in paths:
+        for efc, builds in json.loads(path.read_text())["builds"].items():
+            for build in builds:
+                points = [
+                    SweepPoint(p["recall"], p["qps"], {"build": p["build"], "search": p["search"]}) for p in build
+                ]
+                runs.setdefault(int(efc), []).append(points)
+    return runs
+
+
+def print_averaged(runs: dict[int, list[list[SweepPoint]]], values: list[int], group: int) -> None:
+    """QPS at each target of `group`-build averages (mean recall per point, one common QPS per point)."""
+    names = [label(p) for p in runs[values[0]][0]]
+    common = {
+        name: statistics.median(
+            p.qps for builds in runs.values() for build in builds for p in build if label(p) == name
+        )
+        for name in names
+    }
+    rng = random.Random(0)
     print()
-    print(f"recall@10 over {args.builds} builds (min-max), {args.vectors} vectors")
+    print(f"QPS at recall, {group}-build averages (200 groups; recall averaged, one QPS per point for all)")
+    for efc in values:
+        builds = runs[efc]
+        cells = []
+        for target in TARGETS:
+            seen = []
+            for _ in range(200):
+                chosen = rng.sample(builds, group)
+                points = [
+                    SweepPoint(statistics.fmean(b[i].recall for b in chosen), common[name], chosen[0][i].params)
+                    for i, name in enumerate(names)
+                ]
+                at = qps_at_recall(points, target)
+                seen.append(0.0 if math.isnan(at.qps) else at.qps)
+            seen.sort()
+            never = sum(v == 0.0 for v in seen)
+            cells.append(f"@{target}: {seen[10]:.0f} / {seen[100]:.0f} / {seen[189]:.0f}, never {never}/200")
+        print(f"ef_construction {efc} ({len(builds)} builds): p5 / p50 / p95 " + "; ".join(cells))
+
+
+def print_recall_ranges(runs: dict[int, list[list[SweepPoint]]], values: list[int], n: int) -> None:
+    builds = min(len(b) for b in runs.values())
+    print()
+    print(f"recall@10 over {builds}+ builds (min-max), {n} vectors")
     order = sorted({(p.params["build"], p.params["search"]) for builds in runs.values() for p in builds[0]})
     labels = [point_label("hnsw", {"build": m, "search": ef}) for m, ef in order]
     print("| point | " + " | ".join(f"efc {efc}" for efc in values) + " |")
@@ -92,13 +169,6 @@ def main(argv: list[str] | None = None) -> int:
             seen = [p.recall for build in runs[efc] for p in build if label(p) == name]
             cells.append(f"{min(seen):.3f}-{max(seen):.3f}" if seen else "-")
         print(f"| {name} | " + " | ".join(cells) + " |")
-    if args.json:
-        data = {
-            str(efc): [[{"recall": p.recall, "qps": p.qps, **p.params} for p in build] for build in builds]
-            for efc, builds in runs.items()
-        }
-        args.json.write_text(json.dumps({"vectors": args.vectors, "builds": data}, indent=1))
-    return 0
 
 
 if __name__ == "__main__":
