@@ -187,7 +187,11 @@ def test_summary_lines_start_with_the_headline(toy_repo: tuple[Path, str, str]) 
     repo, before, after = toy_repo
     lines = explain_summary(repo, before, after, "time_spin\\(", calls=3, rounds=1)
     assert lines[0].startswith("toy.Work.time_spin(20000): ")
-    assert lines[1].startswith("Python: toywork/work.py:") and " +" in lines[1], lines
+    # The planted work is split between planted_checksum, its generator expression and the builtin
+    # sum it feeds; which of the three leads moves with the machine's load (seen: `builtins.sum ...
+    # (from toywork/work.py:planted_checksum)` on a loaded 2-vCPU machine), as in the test above.
+    assert lines[1].startswith("Python: ") and " +" in lines[1], lines
+    assert "toywork/work.py:planted_checksum" in lines[1] or "genexpr" in lines[1], lines
 
 
 def test_cli_prints_markdown(toy_repo: tuple[Path, str, str], capsys, monkeypatch) -> None:
