@@ -95,8 +95,9 @@ def judge_rounds(
 ) -> tuple[Judgement, InRunNoise] | None:
     """Judge `head` against `base` from their values round by round (index i: round i of both).
 
-    None where fewer than two rounds have positive values on both sides: no spread can be
-    measured, and the caller judges the pooled values as it always did. `unit` (plain, without
+    None where fewer than two rounds can be paired (a positive value on both sides, or for a unit
+    with an absolute floor one of at least 0): no spread can be measured, and the caller judges
+    the pooled values as it always did. `unit` (plain, without
     direction marks) sets the floor a zero counts as (see `paired_badness`).
     """
     d = paired_badness(base, head, higher_is_better=higher_is_better, zero_floor=ABSOLUTE_FLOORS.get(unit))
