@@ -140,6 +140,9 @@ def asv_find(repo: Path, machine: str, base: str, top: str, regex: str) -> tuple
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trials", type=int, default=6)
+    parser.add_argument(
+        "--first-trial", type=int, default=1, help="number of the first trial (its plant position), to go on from a run"
+    )
     parser.add_argument("--pct", type=int, default=5, help="the plant, as a percentage of the stage's time")
     parser.add_argument("--commits", type=int, default=7, help="commits in each history (default 7)")
     parser.add_argument("--stages", default=",".join(s.name for s in STAGES))
@@ -172,11 +175,18 @@ def main(argv: list[str] | None = None) -> int:
     pilot = result_values(config, machine, base)
     per_iter = loop_instructions() if args.measure == "work" else seconds_per_iteration()
     rows = []
+    plant_iterations = {}
     for stage in stages:
         calls = WORK_TARGETS[stage.name][1] if args.measure == "work" else 1
-        iterations = max(1, round(pilot[stage.key].value * args.pct / 100 / per_iter / calls))
-        print(f"{stage.name}: plant of {iterations} iterations in {stage.target} (+{args.pct}%)", flush=True)
-        for trial in range(1, args.trials + 1):
+        plant_iterations[stage.name] = max(1, round(pilot[stage.key].value * args.pct / 100 / per_iter / calls))
+        print(
+            f"{stage.name}: plant of {plant_iterations[stage.name]} iterations in {stage.target} (+{args.pct}%)",
+            flush=True,
+        )
+    # Trial by trial across the stages, so that a campaign cut short has covered every stage alike.
+    for trial in range(args.first_trial, args.first_trial + args.trials):
+        for stage in stages:
+            iterations = plant_iterations[stage.name]
             at = POSITIONS[(trial - 1) % len(POSITIONS)]
             at = min(at, args.commits)
             plant = (iterations, args.pct)
