@@ -6,6 +6,8 @@ They measure the machine, not the code: when one moves between two commits, the 
 from __future__ import annotations
 
 import functools
+import threading
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -32,6 +34,39 @@ def matmul_gflops() -> float:
     b = torch.randn(MATMUL_SIZE, MATMUL_SIZE, generator=torch.Generator().manual_seed(1))
     flops = 2 * MATMUL_SIZE**3 * 8
     return best_rate(flops, lambda: [a @ b for _ in range(8)], repeats=5) / 1e9
+
+
+SERVING_MODEL_THREADS = 2  # the serving path's model threads: one embedding batcher, one NLI batcher
+
+
+def concurrent_matmul_gflops(streams: int = SERVING_MODEL_THREADS, repeats: int = 9) -> float:
+    """The machine's fp32 matmul rate with `streams` one-thread matmuls at once (torch releases the
+    GIL), best of `repeats`: the yardstick for the serving path's load runs, read in each run.
+
+    Not cached, since what it is for is the machine's speed at that moment. Two streams, not one: a
+    neighbour on the host that takes a share of one vCPU slows one of the serving path's two model
+    threads, and a one-stream matmul, which the scheduler runs on the other vCPU, not at all.
+    """
+    a = torch.randn(MATMUL_SIZE, MATMUL_SIZE, generator=torch.Generator().manual_seed(0))
+    b = torch.randn(MATMUL_SIZE, MATMUL_SIZE, generator=torch.Generator().manual_seed(1))
+    products = 8
+
+    def stream() -> None:
+        for _ in range(products):
+            torch.mm(a, b)
+
+    def together() -> float:
+        threads = [threading.Thread(target=stream) for _ in range(streams)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return time.perf_counter() - started
+
+    together()  # warm-up
+    best = min(together() for _ in range(repeats))
+    return 2 * MATMUL_SIZE**3 * products * streams / best / 1e9
 
 
 # The memory yardstick's table: past the 32 MB last-level cache of the development VM's Zen 4, so

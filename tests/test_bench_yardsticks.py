@@ -7,12 +7,14 @@ import pytest
 import veracity.tracking.direction as direction
 from benchmarks import yardsticks
 from benchmarks.embedding import EncodeThroughput
+from benchmarks.load import ServingLoad
 from benchmarks.vector_search import MemoryYardstick
 from veracity.tracking.direction import is_yardstick, parse_unit
 
 
-def test_both_yardsticks_are_marked_higher_is_better() -> None:
-    for benchmark in (EncodeThroughput.track_matmul_gflops, MemoryYardstick.track_random_read_rate):
+def test_every_yardstick_is_marked_higher_is_better() -> None:
+    yardsticks_ = (EncodeThroughput.track_matmul_gflops, MemoryYardstick.track_random_read_rate)
+    for benchmark in (*yardsticks_, ServingLoad.track_machine_speed):
         unit, higher = parse_unit(benchmark.unit)
         assert is_yardstick(unit) and higher
 
