@@ -43,9 +43,9 @@ def concurrent_matmul_gflops(streams: int = SERVING_MODEL_THREADS, repeats: int 
     """The machine's fp32 matmul rate with `streams` one-thread matmuls at once (torch releases the
     GIL), best of `repeats`: the yardstick for the serving path's load runs, read in each run.
 
-    Not cached, since what it is for is the machine's speed at that moment. Two streams, not one: a
-    neighbour on the host that takes a share of one vCPU slows one of the serving path's two model
-    threads, and a one-stream matmul, which the scheduler runs on the other vCPU, not at all.
+    Not cached, since what it is for is the machine's speed at that moment. Two streams, as the
+    serving path runs two model threads, and not one: beside a neighbour spinning a fifth of each
+    vCPU the two-stream rate fell 16% and the one-stream rate not at all (load_yardstick_check.py).
     """
     a = torch.randn(MATMUL_SIZE, MATMUL_SIZE, generator=torch.Generator().manual_seed(0))
     b = torch.randn(MATMUL_SIZE, MATMUL_SIZE, generator=torch.Generator().manual_seed(1))
