@@ -1,4 +1,4 @@
-"""The cold-start benchmarks' fresh processes: every phase reported, and a planted 1 s sleep in the NLI
+"""The cold-start benchmarks' fresh processes: every phase reported, and a planted 3 s sleep in the NLI
 model's load lands in that phase (and the first verdict), not in the claims after it."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ sys.path.insert(0, str(REPO))  # the suite's package `benchmarks`, as asv import
 from benchmarks import cold_start  # noqa: E402
 
 PLANT_AT = "        self._model.to(self.device).eval()\n"
+PLANT_S = 3.0
 
 
 def _report(phases: dict[str, float], loads: dict[str, float]) -> dict:
@@ -57,7 +58,7 @@ def test_a_cold_process_reports_every_phase_the_suite_tracks(cold_report: dict) 
 @pytest.mark.slow
 @pytest.mark.models
 @pytest.mark.db
-def test_a_planted_second_in_the_nli_load_shows_in_that_phase_only(
+def test_a_planted_sleep_in_the_nli_load_shows_in_that_phase_only(
     cold_report: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     planted = tmp_path / "src"
@@ -65,12 +66,14 @@ def test_a_planted_second_in_the_nli_load_shows_in_that_phase_only(
     nli = planted / "veracity" / "pipeline" / "nli.py"
     text = nli.read_text()
     assert text.count(PLANT_AT) == 1, "the plant site moved; update PLANT_AT"
-    nli.write_text(text.replace(PLANT_AT, PLANT_AT + "        __import__('time').sleep(1.0)  # planted\n"))
+    nli.write_text(text.replace(PLANT_AT, PLANT_AT + f"        __import__('time').sleep({PLANT_S})  # planted\n"))
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(planted), os.environ.get("PYTHONPATH", "")]))
 
     slowed = cold_start.cold_process(["torch"])
     before, after = cold_report["phases"], slowed["phases"]
-    assert after["nli_load"] - before["nli_load"] > 0.8
-    assert slowed["loads"]["torch"]["nli_load"] - cold_report["loads"]["torch"]["nli_load"] > 0.8
+    # Each side is one fresh process, whose cold NLI load (0.1-0.3 s alone) took 0.95 s once beside a
+    # campaign: the plant is 3 s, so that such a one-sided delay cannot hide it (it did hide a 1 s one).
+    assert after["nli_load"] - before["nli_load"] > PLANT_S - 1.0
+    assert slowed["loads"]["torch"]["nli_load"] - cold_report["loads"]["torch"]["nli_load"] > PLANT_S - 1.0
     for warm in ("first_claim", "second_claim", "third_claim", "first_query"):
         assert abs(after[warm] - before[warm]) < 0.5, warm
