@@ -71,8 +71,9 @@ def test_a_planted_sleep_in_the_nli_load_shows_in_that_phase_only(
 
     slowed = cold_start.cold_process(["torch"])
     before, after = cold_report["phases"], slowed["phases"]
-    # Each side is one fresh process, whose cold NLI load (0.1-0.3 s alone) took 0.95 s once beside a
-    # campaign: the plant is 3 s, so that such a one-sided delay cannot hide it (it did hide a 1 s one).
+    # Each side is one fresh process. Beside a campaign, the unplanted one's cold NLI load once took
+    # 0.95 s and the one with a 1 s plant 1.26 s: a one-sided delay hid most of the plant. At 3 s it
+    # would take a delay of 1 s more on the unplanted side alone to hide it.
     assert after["nli_load"] - before["nli_load"] > PLANT_S - 1.0
     assert slowed["loads"]["torch"]["nli_load"] - cold_report["loads"]["torch"]["nli_load"] > PLANT_S - 1.0
     for warm in ("first_claim", "second_claim", "third_claim", "first_query"):
