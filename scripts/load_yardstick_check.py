@@ -1,9 +1,11 @@
 """Does the load run's machine yardstick follow the serving path's capacity when the host slows down?
 
-The Server scenario's rate is the machine's base rate scaled by a yardstick read in the same run
-(`benchmarks.load.MachineBase`, `benchmarks.yardsticks.concurrent_matmul_gflops`), so that a host
-running slower for a while offers less load instead of pushing every commit past capacity. That is
-sound only if the yardstick loses what the serving path loses. This script measures both in one
+The question behind it: could the Server scenario's rate be the machine's base rate scaled by a
+yardstick read in the same run (`benchmarks.yardsticks.concurrent_matmul_gflops`), so that a host
+running slower for a while offers less load instead of pushing every commit past capacity? That is
+sound only if the yardstick loses what the serving path loses; on the development VM it did not
+(docs/load.md), so the base stays fixed (`benchmarks.load.KeptBaseRate`) and the yardstick is only
+recorded (`track_machine_speed`). This script measures both in one
 process, in blocks: in each block, in alternating order, once on a quiet machine and once beside a
 "neighbour" (processes at normal priority that spin `--busy-ms` and sleep `--idle-ms` on every
 vCPU, as a busy tenant on the host takes a share of each vCPU), the two-stream yardstick, the

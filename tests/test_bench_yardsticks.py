@@ -13,8 +13,11 @@ from veracity.tracking.direction import is_yardstick, parse_unit
 
 
 def test_every_yardstick_is_marked_higher_is_better() -> None:
-    yardsticks_ = (EncodeThroughput.track_matmul_gflops, MemoryYardstick.track_random_read_rate)
-    for benchmark in (*yardsticks_, ServingLoad.track_machine_speed):
+    for benchmark in (
+        EncodeThroughput.track_matmul_gflops,
+        MemoryYardstick.track_random_read_rate,
+        ServingLoad.track_machine_speed,
+    ):
         unit, higher = parse_unit(benchmark.unit)
         assert is_yardstick(unit) and higher
 
