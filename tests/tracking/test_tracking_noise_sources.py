@@ -8,6 +8,7 @@ not fractions is refused with one line.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from veracity.tracking.detect import compare_results
 from veracity.tracking.noise import NoiseBand, NoiseFile, hardware_class
 from veracity.tracking.report import comparison_to_json, comparison_to_markdown, comparison_to_text
 from veracity.tracking.results import BenchmarkInfo, BenchmarkResult
+from veracity.tracking.stats import sd_upper_limit_factor
 
 KEY = "embedding.EncodeBatch.time_encode_batch(32)"
 NAME = "embedding.EncodeBatch.time_encode_batch"
@@ -50,10 +52,30 @@ def test_a_new_machine_borrows_the_band_of_its_class_and_says_so(tmp_path: Path)
     here = noise.noise_for("amd-epyc-7b13-2c-avx512", KEY)
     assert here is not None and here.source == "band calibrated on this machine"
     twin = noise.noise_for("amd-epyc-9r14-2c-avx512", KEY, paired=True)
-    assert twin is not None and twin.band == pytest.approx(0.06)
-    assert twin.source == "paired band prior from class amd-epyc-2c-avx512 (calibrated on amd-epyc-7b13-2c-avx512)"
+    assert twin is not None and twin.band == pytest.approx(math.expm1(math.log(1.06) * sd_upper_limit_factor(5)))
+    assert twin.source == (
+        "paired band prior from class amd-epyc-2c-avx512 (calibrated on amd-epyc-7b13-2c-avx512):"
+        " 6.0% from 5 pairs, widened to 12.9%"
+    )
     assert noise.noise_for("amd-epyc-9r14-2c-avx2", KEY) is None  # another ISA level is another class
     assert noise.noise_for("amd-epyc-9r14-4c-avx512", KEY) is None  # and so are other core counts
+
+
+def test_a_prior_is_widened_by_the_upper_confidence_limit_of_its_sigma(tmp_path: Path) -> None:
+    """A band from n runs estimates a sigma with n-1 degrees of freedom; at 95% the true one may be
+    sqrt((n-1) / chi2_0.05(n-1)) times it. Here that factor is checked against scipy, and applied."""
+    chi2 = pytest.importorskip("scipy.stats").chi2
+    for dof in range(1, 90):
+        assert sd_upper_limit_factor(dof) == pytest.approx(math.sqrt(dof / chi2.ppf(0.05, dof)), rel=1e-3)
+    assert sd_upper_limit_factor(0) == math.inf
+    assert [round(sd_upper_limit_factor(n - 1), 2) for n in (4, 5, 6)] == [2.92, 2.37, 2.09]
+    noise = _noise(tmp_path)  # 12% from 5 runs, 6% paired from 5 pairs
+    assert noise.noise_for("amd-epyc-7b13-2c-avx512", KEY).band == pytest.approx(0.12)  # here: as calibrated
+    prior = noise.noise_for("amd-epyc-9r14-2c-avx512", KEY)
+    assert prior is not None and prior.band == pytest.approx(math.expm1(math.log(1.12) * 2.3724), rel=1e-4)
+    one_run = NoiseFile(tmp_path / "one.json")
+    one_run.update("amd-epyc-7b13-2c-avx512", "c" * 40, [NoiseBand(KEY, 0.02, 1, 0.0, 0.0)])
+    assert one_run.noise_for("amd-epyc-9r14-2c-avx512", KEY) is None  # one run says nothing about its spread
 
 
 def test_every_report_names_the_source_of_each_threshold(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from veracity.tracking.drift import MachineDrift, drift_behind, machine_drift
 from veracity.tracking.gitrepo import first_parent_history
 from veracity.tracking.noise import HISTORY_LOOKBACK, MIN_HISTORY, NoiseFigure, NoiseFile, history_figure
 from veracity.tracking.results import BenchmarkInfo, BenchmarkResult, ResultsStore
+from veracity.tracking.stats import relative_spread
 from veracity.tracking.triage import Acceptance, Triage
 from veracity.tracking.work_vs_time import WorkCheck, check_work
 
@@ -102,8 +103,29 @@ def _history_noise(points: Points, upto: int, window: int) -> NoiseFigure | None
     return history_figure([v for _, rs in span if (v := Observation.pooled(rs).value) is not None])
 
 
-def not_enough_history_source(commits: int) -> str:
-    return f"not enough history yet: {commits} commit(s) before it on this machine, need {MIN_HISTORY}"
+def not_enough_history_source(commits: int, why: str = "") -> str:
+    reason = f" ({why})" if why else ""
+    return f"not enough history yet: {commits} commit(s) before it on this machine, need {MIN_HISTORY}{reason}"
+
+
+def _prior_contradicted(points: Points, prior: NoiseFigure, window: int) -> str:
+    """Why this machine's own commits before the latest one rule out `prior` (their values spread wider
+    than its band, which the prior's machine, widened for its few runs, would rarely show), or "" where
+    they do not.
+
+    A prior is borrowed; this machine may be noisier than the one it was calibrated on, and a few
+    commits of its own show that before there are enough to estimate a band from. The highest load
+    rate under the p99 bound moved 35.6, 35.2, 29.1, 29.4 claims/s over four twin commits on one
+    machine while its class prior said 2.3%: judged by it, the fifth commit's 26.6 was a regression
+    that `veracity continuous` did not confirm. A real step among those commits rules the prior out
+    as well: then the history is not a clean reference either, and "not enough history" is the truth.
+    """
+    span = points[max(0, len(points) - 1 - max(window, HISTORY_LOOKBACK)) : len(points) - 1]
+    values = [v for _, rs in span if (v := Observation.pooled(rs).value) is not None]
+    spread = relative_spread(values)
+    if spread <= prior.band:
+        return ""
+    return f"the {len(values)} commits before the latest spread {spread:.1%}, past the class prior's {prior.band:.1%}"
 
 
 def _judge_series(
@@ -116,7 +138,9 @@ def _judge_series(
        noise, and it is the figure `veracity continuous` and the asv hooks judge with, so they agree;
     2. a band from this machine's own history, estimated from the commits before the change (at least
        MIN_HISTORY; see noise.history_figure), as conbench's lookback z-score and Bencher's thresholds do;
-    3. the prior of its hardware class: a band calibrated on another machine of the same class;
+    3. the prior of its hardware class: a band calibrated on another machine of the same class, widened
+       for the few runs it came from (noise.prior_figure), unless the commits this machine has already
+       measured spread wider than it (`_prior_contradicted`);
     4. none: NOT_ENOUGH_HISTORY, neither flagged nor passed. A failure, or a change from or to zero
        (judged by its difference against the unit's floor, whatever the noise), is judged all the same,
        and so is a work count (instructions: it repeats within 0.1%, so its 1% floor is a band already).
@@ -125,6 +149,9 @@ def _judge_series(
     """
     here = figure if figure is not None and figure.calibrated_here else None
     prior = None if here else figure
+    contradiction = _prior_contradicted(points, prior, window) if prior is not None else ""
+    if contradiction:
+        prior = None
     provisional = here or _history_noise(points, len(points) - 1, window) or prior
     start = _level_start(points, _judge_with(info, provisional.band if provisional else None, policy))
     after = _level(points, start)
@@ -151,7 +178,7 @@ def _judge_series(
         source = blanket_source(policy, info.plain_unit)
     else:
         neh = Judgement(Verdict.NOT_ENOUGH_HISTORY, judgement.ratio, None, judgement.threshold)
-        return _Judged(start, before, after, neh, None, not_enough_history_source(start))
+        return _Judged(start, before, after, neh, None, not_enough_history_source(start, contradiction))
     return _Judged(start, before, after, judgement, None, source) if judgement.verdict.is_worse else None
 
 

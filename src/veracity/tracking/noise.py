@@ -27,7 +27,7 @@ from pathlib import Path
 
 from veracity.errors import TrackingFileError
 from veracity.fsutil import atomic_write_text
-from veracity.tracking.stats import log_std, relative_spread
+from veracity.tracking.stats import log_std, relative_spread, sd_upper_limit_factor
 
 NOISE_FILE_VERSION = 1
 # A band from a handful of runs underestimates the spread; widen it by this z for a difference of two runs.
@@ -161,6 +161,29 @@ def _figure(entry: NoiseBand, paired: bool, origin: str) -> NoiseFigure:
     return NoiseFigure(entry.band, False, origin)
 
 
+def prior_figure(entry: NoiseBand, paired: bool, origin: str) -> NoiseFigure | None:
+    """`entry`, calibrated on another machine, as a prior here: its band widened by the uncertainty of
+    the few runs it came from; None where it came from too few to say anything (one run, no pairs).
+
+    A band from 4-6 runs in one quiet hour is an estimate of a sigma with 3-5 degrees of freedom: at 95%
+    confidence the true sigma may be 2.1-2.9 times it (`sd_upper_limit_factor`). Here, where the band
+    was calibrated, that risk is taken: the band was checked on this machine's own A/A runs. On another
+    machine of the class it is not, and a band taken at its word listed 4 false regressions over 5 twin
+    commits (docs/detection.md): so the prior is the upper limit, applied to the log of the band. The
+    paired band is an RMS of `pairs` log-ratios around zero (`pairs` degrees of freedom), the other one
+    a sample sigma of `runs` values (`runs - 1`).
+    """
+    use_paired = paired and entry.paired is not None
+    band = entry.paired if use_paired else entry.band
+    runs = entry.pairs if use_paired else entry.runs
+    factor = sd_upper_limit_factor(runs if use_paired else runs - 1)
+    if band is None or not math.isfinite(factor):
+        return None
+    widened = round(math.expm1(math.log1p(band) * factor), 6)
+    what = "pairs" if use_paired else "runs"
+    return NoiseFigure(widened, use_paired, f"{origin}: {band:.1%} from {runs} {what}, widened to {widened:.1%}")
+
+
 # `veracity bench` names a machine `<cpu model>-<cores>c-<isa>[-<gpu>...]` (tracking.machine).
 _MACHINE_NAME = re.compile(
     r"^(?P<cpu>[a-z0-9-]+)-(?P<cores>\d+)c-(?P<isa>avx512|avx2|x86_64|aarch64|arm64|ppc64le|s390x)(?P<gpu>-.+)?$"
@@ -239,7 +262,7 @@ class NoiseFile:
         `paired`: the two sides were measured in one asv run with interleaved rounds, so the paired
         band applies where one was calibrated; otherwise (and always for results of separate asv
         runs) the across-runs band. A machine with no band of its own borrows one calibrated on a
-        machine of the same hardware class (see `hardware_class`), and says so.
+        machine of the same hardware class (see `hardware_class`), widened (`prior_figure`), and says so.
         """
         own = self.band(machine, key)
         if own is not None:
@@ -250,7 +273,9 @@ class NoiseFile:
         for other in sorted(self.machines):
             entry = self.band(other, key)
             if other != machine and entry is not None and hardware_class(other) == kind:
-                return _figure(entry, paired, f"prior from class {kind} (calibrated on {other})")
+                figure = prior_figure(entry, paired, f"prior from class {kind} (calibrated on {other})")
+                if figure is not None:
+                    return figure
         return None
 
     def band_for(self, machine: str, key: str, *, paired: bool = False) -> float | None:
