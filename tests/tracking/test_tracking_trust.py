@@ -14,9 +14,10 @@ import pytest
 
 from veracity.cli.main import main
 from veracity.tracking.detect import Observation, Verdict, compare_results, judge
-from veracity.tracking.history import TriageState, open_regressions, review_triage
+from veracity.tracking.history import open_regressions
 from veracity.tracking.results import BenchmarkInfo, BenchmarkResult, ResultsStore
 from veracity.tracking.triage import load_triage
+from veracity.tracking.triage_review import TriageState, review_triage
 
 MB = 1e6
 PHASE = "embedding.EmbeddingMemory.track_phase_bytes('encode_batch')"

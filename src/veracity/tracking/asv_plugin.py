@@ -55,8 +55,9 @@ def _as_user_error() -> Iterator[None]:
 
 def _open_regressions_by_machine(config: AsvConfig, noise: NoiseFile):
     """Every machine's open regressions (broken benchmarks among them) and its triage entries' states."""
-    from veracity.tracking.history import open_regressions, review_triage
+    from veracity.tracking.history import open_regressions
     from veracity.tracking.results import ResultsStore
+    from veracity.tracking.triage_review import review_triage
 
     store = ResultsStore(config.results_dir)
     triage = load_triage(config.triage_file)

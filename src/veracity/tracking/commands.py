@@ -94,9 +94,10 @@ def regressions_report(
     fmt: str = "text",
 ) -> Report:
     """Open regressions of the latest commit; exit 1 when one is not accepted by triage."""
-    from veracity.tracking.history import open_regressions, review_triage
+    from veracity.tracking.history import open_regressions
     from veracity.tracking.report import regressions_to_json, regressions_to_markdown, regressions_to_text
     from veracity.tracking.results import ResultsStore
+    from veracity.tracking.triage_review import review_triage
 
     _check_format(fmt)
     if window < 1:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import enum
 import functools
 import math
 from collections.abc import Callable, Sequence
@@ -24,9 +22,15 @@ from veracity.tracking.detect import (
 from veracity.tracking.direction import is_yardstick
 from veracity.tracking.drift import MachineDrift, drift_behind, machine_drift
 from veracity.tracking.gitrepo import first_parent_history
-from veracity.tracking.noise import HISTORY_LOOKBACK, MIN_HISTORY, NoiseFigure, NoiseFile, history_figure
+from veracity.tracking.noise import (
+    HISTORY_LOOKBACK,
+    MIN_HISTORY,
+    NoiseFigure,
+    NoiseFile,
+    history_figure,
+    prior_contradiction,
+)
 from veracity.tracking.results import BenchmarkInfo, BenchmarkResult, ResultsStore
-from veracity.tracking.stats import relative_spread
 from veracity.tracking.triage import Acceptance, Triage
 from veracity.tracking.work_vs_time import WorkCheck, check_work
 
@@ -59,7 +63,7 @@ Points = list[tuple[str, list[BenchmarkResult]]]
 Judge = Callable[[Observation, Observation], Judgement]
 
 
-def _judge_with(info: BenchmarkInfo, band: float | None, policy: Policy) -> Judge:
+def judge_with(info: BenchmarkInfo, band: float | None, policy: Policy) -> Judge:
     """How the history judges one benchmark: its direction, its unit's floor at zero, this band and policy."""
     return functools.partial(
         judge, higher_is_better=info.higher_is_better, band=band, policy=policy, unit=info.plain_unit
@@ -97,7 +101,7 @@ def _level_start(points: Points, judged: Judge) -> int:
     return start
 
 
-def _history_noise(points: Points, upto: int, window: int) -> NoiseFigure | None:
+def history_noise(points: Points, upto: int, window: int) -> NoiseFigure | None:
     """The band from this machine's history before `points[upto]`: its last max(window, HISTORY_LOOKBACK) commits."""
     span = points[max(0, upto - max(window, HISTORY_LOOKBACK)) : upto]
     return history_figure([v for _, rs in span if (v := Observation.pooled(rs).value) is not None])
@@ -109,23 +113,9 @@ def not_enough_history_source(commits: int, why: str = "") -> str:
 
 
 def _prior_contradicted(points: Points, prior: NoiseFigure, window: int) -> str:
-    """Why this machine's own commits before the latest one rule out `prior` (their values spread wider
-    than its band, which the prior's machine, widened for its few runs, would rarely show), or "" where
-    they do not.
-
-    A prior is borrowed; this machine may be noisier than the one it was calibrated on, and a few
-    commits of its own show that before there are enough to estimate a band from. The highest load
-    rate under the p99 bound moved 35.6, 35.2, 29.1, 29.4 claims/s over four twin commits on one
-    machine while its class prior said 2.3%: judged by it, the fifth commit's 26.6 was a regression
-    that `veracity continuous` did not confirm. A real step among those commits rules the prior out
-    as well: then the history is not a clean reference either, and "not enough history" is the truth.
-    """
+    """`noise.prior_contradiction` on the commits before the latest one (as many as a history band reads)."""
     span = points[max(0, len(points) - 1 - max(window, HISTORY_LOOKBACK)) : len(points) - 1]
-    values = [v for _, rs in span if (v := Observation.pooled(rs).value) is not None]
-    spread = relative_spread(values)
-    if spread <= prior.band:
-        return ""
-    return f"the {len(values)} commits before the latest spread {spread:.1%}, past the class prior's {prior.band:.1%}"
+    return prior_contradiction([v for _, rs in span if (v := Observation.pooled(rs).value) is not None], prior)
 
 
 def _judge_series(
@@ -152,16 +142,16 @@ def _judge_series(
     contradiction = _prior_contradicted(points, prior, window) if prior is not None else ""
     if contradiction:
         prior = None
-    provisional = here or _history_noise(points, len(points) - 1, window) or prior
-    start = _level_start(points, _judge_with(info, provisional.band if provisional else None, policy))
+    provisional = here or history_noise(points, len(points) - 1, window) or prior
+    start = _level_start(points, judge_with(info, provisional.band if provisional else None, policy))
     after = _level(points, start)
     if start == 0 and after.value is None:  # failed on every commit measured: nothing to compare with
         return _Judged(0, Observation(None), after, Judgement(Verdict.BROKEN, None, None, policy.min_change), None, "")
     if start == 0 and provisional is not None:
         return None  # one level over the whole history, within a known band
-    final = here or _history_noise(points, start, window) or prior
+    final = here or history_noise(points, start, window) or prior
     if final is not None:
-        judgement = _judge_with(info, final.band, policy)(_window(points, start, window), after)
+        judgement = judge_with(info, final.band, policy)(_window(points, start, window), after)
         if not judgement.verdict.is_worse:
             return None
         return _Judged(start, _window(points, start, window), after, judgement, final.band, final.source)
@@ -169,7 +159,7 @@ def _judge_series(
     if start == 0:
         start, after = len(points) - 1, Observation.pooled(points[-1][1])
     before = _window(points, start, window)
-    judgement = _judge_with(info, None, policy)(before, after)
+    judgement = judge_with(info, None, policy)(before, after)
     if judgement.verdict is Verdict.FAILED:
         source = "no noise figure needed: it failed"
     elif _finite(before.value) and _finite(after.value) and ratio_undefined(before.value, after.value):
@@ -226,7 +216,7 @@ def ordered_commits(store: ResultsStore, machine: str, repo: Path | None, branch
     return sorted(dated, key=lambda c: (dated[c] or 0, c))
 
 
-def _series(
+def benchmark_series(
     store: ResultsStore, machine: str, commits: Sequence[str]
 ) -> dict[tuple[str, str], list[tuple[str, list[BenchmarkResult]]]]:
     series: dict[tuple[str, str], list[tuple[str, list[BenchmarkResult]]]] = {}
@@ -280,7 +270,7 @@ def open_regressions(
         return drifts[ref, level]
 
     out: list[Regression] = []
-    for (_, key), points in sorted(_series(store, machine, commits).items()):
+    for (_, key), points in sorted(benchmark_series(store, machine, commits).items()):
         if points[-1][0] != latest:
             continue
         info = store.info(points[-1][1][0].benchmark)
@@ -296,7 +286,7 @@ def open_regressions(
         accepted = None
         if triage is not None and judgement.verdict.is_worse:
             ordered = [c for c, _ in points]
-            judged = _judge_with(info, found.band, policy)
+            judged = judge_with(info, found.band, policy)
             accepted = next(
                 (e for e in triage.candidates(key, machine) if _accepts(e, points, ordered, start, after, judged)),
                 None,
@@ -330,94 +320,3 @@ def open_regressions(
             )
         )
     return out
-
-
-class TriageState(enum.StrEnum):
-    ACCEPTING = "accepting"  # it accepts an open regression
-    IN_FORCE = "in force"  # its regression still stands; a later one past its level is flagged apart
-    STALE = "stale"  # its regression no longer exists, or it matches nothing here
-    EXPIRED = "expired"  # past its date: the regression counts again
-
-
-@dataclass(frozen=True)
-class TriageReview:
-    """What one triage entry does on this machine's history, in words for reports."""
-
-    entry: Acceptance
-    state: TriageState
-    detail: str
-
-    def to_json(self) -> dict:
-        return {
-            "benchmark": self.entry.benchmark,
-            "commit": self.entry.commit,
-            "reason": self.entry.reason,
-            "expires": self.entry.expires.isoformat(),
-            "state": self.state.value,
-            "detail": self.detail,
-        }
-
-
-def review_triage(
-    store: ResultsStore,
-    machine: str,
-    triage: Triage,
-    regressions: Sequence[Regression],
-    *,
-    repo: Path | None = None,
-    branch: str | None = None,
-    noise: NoiseFile | None = None,
-    policy: Policy = Policy(),  # noqa: B008
-    window: int = DEFAULT_WINDOW,
-    today: dt.date | None = None,
-) -> list[TriageReview]:
-    """Each entry of `triage` on `machine`: accepting an open regression, in force, stale or expired."""
-    today = today or dt.date.today()
-    commits = ordered_commits(store, machine, repo, branch)
-    series = {key: points for (_, key), points in _series(store, machine, commits).items()}
-    latest_keys = {key for key, points in series.items() if commits and points[-1][0] == commits[-1]}
-    accepting = {id(r.accepted) for r in regressions if r.accepted is not None}
-    out = []
-    for entry in triage.accepted:
-        if entry.machine is not None and entry.machine != machine:
-            continue
-        keys = sorted(k for k in latest_keys if entry.matches(k, machine))
-        if entry.expired(today):
-            state, detail = TriageState.EXPIRED, f"expired on {entry.expires}: the regression counts again"
-        elif id(entry) in accepting:
-            state, detail = TriageState.ACCEPTING, "accepts an open regression"
-        elif not keys:
-            state, detail = TriageState.STALE, "matches no benchmark measured at the latest commit"
-        else:
-            standing = [k for k in keys if _still_regressed(entry, series[k], store, machine, noise, policy, window)]
-            if standing:
-                state, detail = TriageState.IN_FORCE, f"its regression still stands ({len(standing)} of {len(keys)})"
-            elif not any(entry.commits_in([c for c, _ in series[k]]) for k in keys):
-                state, detail = TriageState.STALE, f"commit {entry.commit} is not in this machine's history"
-            else:
-                state, detail = TriageState.STALE, "its regression no longer exists: the latest level is back"
-        out.append(TriageReview(entry, state, detail))
-    return out
-
-
-def _still_regressed(
-    entry: Acceptance,
-    points: Points,
-    store: ResultsStore,
-    machine: str,
-    noise: NoiseFile | None,
-    policy: Policy,
-    window: int,
-) -> bool:
-    """Whether the latest level is still worse than the level before the entry's commit."""
-    ordered = [c for c, _ in points]
-    landed = entry.commits_in(ordered)
-    if not landed or landed[0] == 0:
-        return False
-    info = store.info(points[-1][1][0].benchmark)
-    before = Observation.pooled([r for _, rs in points[max(0, landed[0] - window) : landed[0]] for r in rs])
-    latest = Observation.pooled(points[-1][1])
-    figure = noise.noise_for(machine, points[-1][1][0].key) if noise else None
-    if figure is None or not figure.calibrated_here:  # as open_regressions: this machine's history before a prior
-        figure = _history_noise(points, landed[0], window) or figure
-    return _judge_with(info, figure.band if figure else None, policy)(before, latest).verdict.is_worse

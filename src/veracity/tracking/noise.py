@@ -184,6 +184,24 @@ def prior_figure(entry: NoiseBand, paired: bool, origin: str) -> NoiseFigure | N
     return NoiseFigure(widened, use_paired, f"{origin}: {band:.1%} from {runs} {what}, widened to {widened:.1%}")
 
 
+def prior_contradiction(values: Sequence[float], prior: NoiseFigure) -> str:
+    """Why this machine's own values of a benchmark (its commits before the one judged) rule out a class
+    `prior`: they spread wider than its band, which the prior's machine, widened for its few runs, would
+    rarely show; "" where they do not.
+
+    A prior is borrowed; this machine may be noisier than the one it was calibrated on, and a few
+    commits of its own show that before there are enough to estimate a band from. The highest load
+    rate under the p99 bound moved 35.6, 35.2, 29.1, 29.4 claims/s over four twin commits on one
+    machine while its class prior said 2.3%: judged by it, the fifth commit's 26.6 was a regression
+    that `veracity continuous` did not confirm. A real step among those commits rules the prior out
+    as well: then the history is not a clean reference either, and "not enough history" is the truth.
+    """
+    spread = relative_spread(values)
+    if spread <= prior.band:
+        return ""
+    return f"the {len(values)} commits before the latest spread {spread:.1%}, past the class prior's {prior.band:.1%}"
+
+
 # `veracity bench` names a machine `<cpu model>-<cores>c-<isa>[-<gpu>...]` (tracking.machine).
 _MACHINE_NAME = re.compile(
     r"^(?P<cpu>[a-z0-9-]+)-(?P<cores>\d+)c-(?P<isa>avx512|avx2|x86_64|aarch64|arm64|ppc64le|s390x)(?P<gpu>-.+)?$"

@@ -13,12 +13,13 @@ import html
 from collections.abc import Mapping, Sequence
 
 from veracity.tracking.detect import Verdict
-from veracity.tracking.history import Regression, TriageReview
+from veracity.tracking.history import Regression
 from veracity.tracking.report import direction_word, format_value, short_commit
 from veracity.tracking.report.formatting import _params_text, _ratio
 from veracity.tracking.report.regressions import regression_range, split_waiting, waiting_sentence, work_said
 from veracity.tracking.report.targets import format_margin, latest_value
 from veracity.tracking.targets import Status, TargetStatus
+from veracity.tracking.triage_review import TriageReview
 
 _GREEN, _AMBER, _RED, _GREY = "#1a7f37", "#9a6700", "#cf222e", "#6e7781"
 _STATUS_COLOURS = {

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 
 from veracity.tracking.detect import Comparison, Verdict
-from veracity.tracking.history import Regression, TriageReview, TriageState
+from veracity.tracking.history import Regression
 from veracity.tracking.noise import MIN_HISTORY
 from veracity.tracking.report.formatting import (
     DRIFT_TAG,
@@ -22,6 +22,7 @@ from veracity.tracking.report.formatting import (
     noise_sources,
     short_commit,
 )
+from veracity.tracking.triage_review import TriageReview, TriageState
 
 
 def change_fields(r: Comparison) -> dict:
