@@ -150,7 +150,26 @@ def test_the_committed_triage_does_not_mute_a_new_phase_regression(tmp_path: Pat
     assert code == 1
     row = {r["key"]: r for r in report["regressions"]}[PHASE]
     assert row["verdict"] == "worse" and row["accepted"] is None
-    assert {t["benchmark"]: t["state"] for t in report["triage"]}["embedding.EmbeddingMemory.*"] == "stale"
+    assert {t["benchmark"]: t["state"] for t in report["triage"]}["embedding.EmbeddingMemory.*"] == "not measured here"
+
+
+def test_triage_entries_this_machine_never_measured_are_one_line_not_stale(tmp_path: Path, capsys) -> None:
+    """A new machine measured none of the commits the committed triage names (5605eb6): its entries are not
+    stale (they may still be needed where they were measured), and they take one line in the text and
+    Markdown reports, not one each."""
+    config = _history(tmp_path, phase=[*SETTLED, SETTLED[-1]])
+    entry = f'benchmark = "{PHASE}"\nreason = "weights"\nexpires = 2999-01-01\n'
+    _triage(tmp_path, "".join(f'[[accepted]]\ncommit = "{c}"\n{entry}' for c in ("5605eb6", "1234567")))
+    assert main(["regressions", "--config", str(config)]) == 0
+    triage_lines = [line for line in capsys.readouterr().out.splitlines() if "triage" in line]
+    assert triage_lines == [
+        "2 triage entries not measured here: commits 1234567, 5605eb6 are not in this machine's history, so they"
+        " accept nothing on it"
+    ]
+    assert main(["regressions", "--config", str(config), "--markdown"]) == 0
+    assert capsys.readouterr().out.count("triage entries not measured here") == 1
+    _, report = _regressions(config, capsys)
+    assert [t["state"] for t in report["triage"]] == ["not measured here"] * 2
 
 
 def _accepting(commit: str, level: str = "") -> str:

@@ -27,6 +27,9 @@ class TriageState(enum.StrEnum):
     ACCEPTING = "accepting"  # it accepts an open regression
     IN_FORCE = "in force"  # its regression still stands; a later one past its level is flagged apart
     STALE = "stale"  # its regression no longer exists, or it matches nothing here
+    # Its commit is not among those this machine measured (a new machine, or a history that begins after it):
+    # it can accept nothing here, and says nothing about whether it is still needed where it was measured.
+    NOT_HERE = "not measured here"
     EXPIRED = "expired"  # past its date: the regression counts again
 
 
@@ -84,7 +87,7 @@ def review_triage(
             if standing:
                 state, detail = TriageState.IN_FORCE, f"its regression still stands ({len(standing)} of {len(keys)})"
             elif not any(entry.commits_in([c for c, _ in series[k]]) for k in keys):
-                state, detail = TriageState.STALE, f"commit {entry.commit} is not in this machine's history"
+                state, detail = TriageState.NOT_HERE, f"commit {entry.commit} is not in this machine's history"
             else:
                 state, detail = TriageState.STALE, "its regression no longer exists: the latest level is back"
         out.append(TriageReview(entry, state, detail))

@@ -129,12 +129,23 @@ def _split_broken(regressions: Sequence[Regression]) -> tuple[list[Regression], 
 
 def _triage_lines(triage: Sequence[TriageReview]) -> list[str]:
     """The entries that accept no row shown: in force (their regression stands, a later one is flagged apart),
-    stale or expired; an accepting one is shown on the row it accepts."""
-    return [
+    stale or expired, one line each; an accepting one is shown on the row it accepts. Those whose commit this
+    machine never measured share one line: on a new machine every entry is one, and none asks for action."""
+    lines = [
         f"triage entry {t.entry.benchmark} @ {t.entry.commit}: {t.state.value} ({t.detail})"
         for t in triage
-        if t.state is not TriageState.ACCEPTING
+        if t.state not in (TriageState.ACCEPTING, TriageState.NOT_HERE)
     ]
+    elsewhere = [t for t in triage if t.state is TriageState.NOT_HERE]
+    if elsewhere:
+        commits = sorted({t.entry.commit for t in elsewhere})
+        entries = "entry" if len(elsewhere) == 1 else "entries"
+        named = f"commits {', '.join(commits)} are" if len(commits) > 1 else f"commit {commits[0]} is"
+        lines.append(
+            f"{len(elsewhere)} triage {entries} not measured here: {named} not in this machine's history,"
+            " so they accept nothing on it"
+        )
+    return lines
 
 
 def regressions_to_text(regressions: Sequence[Regression], triage: Sequence[TriageReview] = ()) -> str:
