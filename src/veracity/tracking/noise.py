@@ -166,10 +166,11 @@ def prior_figure(entry: NoiseBand, paired: bool, origin: str) -> NoiseFigure | N
     the few runs it came from; None where it came from too few to say anything (one run, no pairs).
 
     A band from 4-6 runs in one quiet hour is an estimate of a sigma with 3-5 degrees of freedom: at 95%
-    confidence the true sigma may be 2.1-2.9 times it (`sd_upper_limit_factor`). Here, where the band
-    was calibrated, that risk is taken: the band was checked on this machine's own A/A runs. On another
-    machine of the class it is not, and a band taken at its word listed 4 false regressions over 5 twin
-    commits (docs/detection.md): so the prior is the upper limit, applied to the log of the band. The
+    confidence the true sigma may be 2.1-2.9 times it (`sd_upper_limit_factor`). On the machine where
+    the band was calibrated it is used as it is (its own runs made it, and the campaigns there were
+    judged with it). On another machine of the class a band taken at its word listed 4 false
+    regressions over 5 twin commits (docs/detection.md): so the prior is the upper limit, applied to
+    the log of the band. The
     paired band is an RMS of `pairs` log-ratios around zero (`pairs` degrees of freedom), the other one
     a sample sigma of `runs` values (`runs - 1`).
     """
