@@ -101,21 +101,20 @@ def _level_start(points: Points, judged: Judge) -> int:
     return start
 
 
-def history_noise(points: Points, upto: int, window: int) -> NoiseFigure | None:
-    """The band from this machine's history before `points[upto]`: its last max(window, HISTORY_LOOKBACK) commits."""
+def _history_values(points: Points, upto: int, window: int) -> list[float]:
+    """This machine's values before `points[upto]`: its last max(window, HISTORY_LOOKBACK) commits."""
     span = points[max(0, upto - max(window, HISTORY_LOOKBACK)) : upto]
-    return history_figure([v for _, rs in span if (v := Observation.pooled(rs).value) is not None])
+    return [v for _, rs in span if (v := Observation.pooled(rs).value) is not None]
+
+
+def history_noise(points: Points, upto: int, window: int) -> NoiseFigure | None:
+    """The band from this machine's history before `points[upto]` (see `_history_values`)."""
+    return history_figure(_history_values(points, upto, window))
 
 
 def not_enough_history_source(commits: int, why: str = "") -> str:
     reason = f" ({why})" if why else ""
     return f"not enough history yet: {commits} commit(s) before it on this machine, need {MIN_HISTORY}{reason}"
-
-
-def _prior_contradicted(points: Points, prior: NoiseFigure, window: int) -> str:
-    """`noise.prior_contradiction` on the commits before the latest one (as many as a history band reads)."""
-    span = points[max(0, len(points) - 1 - max(window, HISTORY_LOOKBACK)) : len(points) - 1]
-    return prior_contradiction([v for _, rs in span if (v := Observation.pooled(rs).value) is not None], prior)
 
 
 def _judge_series(
@@ -130,7 +129,7 @@ def _judge_series(
        MIN_HISTORY; see noise.history_figure), as conbench's lookback z-score and Bencher's thresholds do;
     3. the prior of its hardware class: a band calibrated on another machine of the same class, widened
        for the few runs it came from (noise.prior_figure), unless the commits this machine has already
-       measured spread wider than it (`_prior_contradicted`);
+       measured spread wider than it (noise.prior_contradiction);
     4. none: NOT_ENOUGH_HISTORY, neither flagged nor passed. A failure, or a change from or to zero
        (judged by its difference against the unit's floor, whatever the noise), is judged all the same,
        and so is a work count (instructions: it repeats within 0.1%, so its 1% floor is a band already).
@@ -139,10 +138,11 @@ def _judge_series(
     """
     here = figure if figure is not None and figure.calibrated_here else None
     prior = None if here else figure
-    contradiction = _prior_contradicted(points, prior, window) if prior is not None else ""
+    recent = _history_values(points, len(points) - 1, window)
+    contradiction = prior_contradiction(recent, prior) if prior is not None else ""
     if contradiction:
         prior = None
-    provisional = here or history_noise(points, len(points) - 1, window) or prior
+    provisional = here or history_figure(recent) or prior
     start = _level_start(points, judge_with(info, provisional.band if provisional else None, policy))
     after = _level(points, start)
     if start == 0 and after.value is None:  # failed on every commit measured: nothing to compare with

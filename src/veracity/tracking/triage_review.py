@@ -1,4 +1,5 @@
-"""Each triage entry on a machine's history: accepting an open regression, in force, stale or expired."""
+"""Each triage entry on a machine's history: accepting an open regression, in force, stale, not measured here
+or expired."""
 
 from __future__ import annotations
 
